@@ -1,0 +1,48 @@
+"""The three kinds of failure curate distinguishes.
+
+    CurateError
+    ├── RecipeError      the user's recipe or command line is wrong: shown as one line, exit 2,
+    │                    raised before any work starts
+    ├── InputError       an input path is missing or unreadable: one line, exit 2
+    ├── RecordError      one record is unusable (bad JSON, bad UTF-8, no text): it is
+    │                    quarantined with its file and line and counted; the run goes on
+    ├── AccountingError  the per-stage numbers do not add up: the run fails loudly, exit 3
+    └── RetryableError   a transient failure (network, engine): retried, then recorded
+"""
+
+
+class CurateError(Exception):
+    """Base of every error curate raises on purpose."""
+
+    exit_code = 1
+
+
+class RecipeError(CurateError):
+    """The recipe (or a --set override) is invalid; the message names the YAML path."""
+
+    exit_code = 2
+
+
+class InputError(CurateError):
+    """An input path does not exist or cannot be opened."""
+
+    exit_code = 2
+
+
+class RecordError(CurateError):
+    """One record cannot be used; it is quarantined, never fatal."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class AccountingError(CurateError):
+    """Records entered a stage and did not leave it as kept, dropped or quarantined."""
+
+    exit_code = 3
+
+
+class RetryableError(CurateError):
+    """A transient failure worth retrying (timeouts, HTTP 429/5xx)."""

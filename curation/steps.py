@@ -1,0 +1,101 @@
+"""The step contract every curate step follows, and the counting that makes accounting work.
+
+A step is a datatrove `PipelineStep`: an iterator of `Document`s in, an iterator out. Every
+record that enters a counted step leaves it as exactly one of
+
+    kept                 yielded to the next step
+    dropped[reason]      removed on purpose (a filter said no, it is a duplicate, ...)
+    quarantined[reason]  unusable input (bad JSON, bad UTF-8, no text, too large)
+
+and the step counts it, per language, in datatrove's per-task stats under keys
+`in/<lang>`, `kept/<lang>`, `dropped/<lang>/<reason>`, `quarantined/<lang>/<reason>`.
+`curation.stats` merges those files into stats.json and checks the equations, including that
+every step's `in` equals the previous step's `kept`: a step that loses a record fails the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from collections.abc import Iterable, Iterator
+
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.writers.disk_base import DiskWriter
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_LANG = "und"
+ACCOUNT_PREFIXES = ("in/", "kept/", "dropped/", "quarantined/")
+
+
+def record_lang(doc: Document) -> str:
+    """The language a record is counted under: its LID label, or `und` before LID."""
+    return doc.metadata.get("lang") or UNKNOWN_LANG
+
+
+def _clean_reason(reason: str) -> str:
+    # "/" separates the parts of a stats key, so it may not appear inside a reason.
+    return reason.replace("/", "_") or "unspecified"
+
+
+class CountedStep(PipelineStep):
+    """Base for steps that account for every record they see.
+
+    Subclasses call `self.keep_record`, `self.drop_record` or `self.quarantine_record` exactly
+    once per record that entered; the `in` count is made by those calls, by the record's
+    language at the time of the decision (so a LID step counts a record under the language it
+    just found).
+    """
+
+    type = "curate"
+
+    def _count(self, lang: str, outcome: str, reason: str | None) -> None:
+        key = f"{outcome}/{lang}" if reason is None else f"{outcome}/{lang}/{_clean_reason(reason)}"
+        self.stat_update(f"in/{lang}", key)
+
+    def keep_record(self, doc: Document) -> Document:
+        self._count(record_lang(doc), "kept", None)
+        return doc
+
+    def drop_record(self, doc: Document, reason: str) -> None:
+        self._count(record_lang(doc), "dropped", reason)
+
+    def quarantine_record(self, lang: str, reason: str) -> None:
+        self._count(lang, "quarantined", reason)
+
+
+class Filter(CountedStep):
+    """A step that only decides: `keep(doc)` returns True, or `(False, reason)`.
+
+    The base class counts every decision and, when given a writer, writes dropped records to the
+    rejects side output with `drop_stage` and `drop_reason` in their metadata.
+    """
+
+    def __init__(self, rejects: DiskWriter | None = None):
+        super().__init__()
+        self.rejects = rejects
+
+    @abstractmethod
+    def keep(self, doc: Document) -> bool | tuple[bool, str]:
+        """True to keep the record; `(False, reason)` to drop it under that reason."""
+
+    def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        rejects = self.rejects
+        if rejects is not None:
+            rejects.__enter__()
+        try:
+            for doc in data:
+                verdict = self.keep(doc)
+                if verdict is True or (isinstance(verdict, tuple) and verdict[0]):
+                    yield self.keep_record(doc)
+                    continue
+                reason = verdict[1] if isinstance(verdict, tuple) else self.name
+                self.drop_record(doc, reason)
+                if rejects is not None:
+                    doc.metadata["drop_stage"] = self.name
+                    doc.metadata["drop_reason"] = reason
+                    rejects.write(doc, rank)
+        finally:
+            if rejects is not None:
+                rejects.__exit__(None, None, None)

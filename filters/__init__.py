@@ -1,0 +1,1 @@
+"""Language ID, heuristic quality rules and deduplication: the steps that decide what stays."""

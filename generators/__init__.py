@@ -1,0 +1,1 @@
+"""LLM-driven generators (instruction, QA, dialogue, translation). Arrive with part 2."""
