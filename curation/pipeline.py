@@ -1,0 +1,281 @@
+"""Compile a recipe into a short chain of datatrove stages, and run it.
+
+    curate    read -> [steps before dedup] -> dedup signatures -> intermediate JSONL
+    buckets   candidate pairs per LSH band, verified exactly            (only with dedup)
+    clusters  union-find, one survivor per cluster                      (only with dedup)
+    publish   intermediate JSONL -> dedup filter -> [steps after dedup] -> per-language shards
+    finalize  HF layout, stats.json (checked), dataset card
+
+Stages run on datatrove executors (local by default, Slurm or Ray from the recipe), chained
+with `depends=`. Resume is datatrove's: a task that finished has a completion file and is
+skipped when the same recipe runs again. `curate` and `publish` run the same number of tasks:
+records are identified between them by (task, position).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.writers.jsonl import JsonlWriter
+
+from curation.card import render_card
+from curation.errors import RecipeError
+from curation.readers import SourceFile, SourceReader, expand_inputs
+from curation.recipe import Recipe, dump_resolved
+from curation.shards import ShardWriter, publish_shards
+from curation.stats import CountedStepRef, build_stats
+from curation.steps import CountedStep
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Stage:
+    name: str
+    pipeline: list[PipelineStep]
+    tasks: int
+
+
+@dataclass
+class RunLayout:
+    """Every path a run uses, derived from the output folder."""
+
+    output: Path
+    work: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.output = Path(self.output)
+        self.work = self.output / ".curate"
+
+    def logs(self, stage: str) -> Path:
+        return self.work / "logs" / stage
+
+    @property
+    def docs(self) -> Path:
+        return self.work / "docs"
+
+    @property
+    def dedup(self) -> Path:
+        return self.work / "dedup"
+
+    @property
+    def staging(self) -> Path:
+        return self.work / "shards"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.output / "quarantine"
+
+    def rejects(self, step: str) -> Path:
+        return self.output / "rejects" / step
+
+    @property
+    def stats(self) -> Path:
+        return self.output / "stats.json"
+
+    @property
+    def fingerprint(self) -> Path:
+        return self.work / "fingerprint"
+
+
+class IntermediateReader(PipelineStep):
+    """Reads back the records task `rank` of the curate stage wrote, in the same order."""
+
+    name = "reload"
+    type = "curate"
+
+    def __init__(self, docs_dir: str):
+        super().__init__()
+        self.docs_dir = docs_dir
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        import gzip
+
+        import orjson
+
+        path = Path(self.docs_dir) / f"{rank:05d}.jsonl.gz"
+        if not path.exists():  # a task whose records were all dropped writes no file
+            return
+        with gzip.open(path, "rb") as fh:
+            for line in fh:
+                obj = orjson.loads(line)
+                yield Document(text=obj["text"], id=obj["id"], metadata=obj.get("metadata") or {})
+
+
+class Finalize(PipelineStep):
+    """One task: publish the HF layout, merge and check the stats, write the card."""
+
+    name = "finalize"
+    type = "curate"
+
+    def __init__(self, recipe: Recipe, layout: RunLayout, stage_names: list[str], order: list[CountedStepRef],
+                 folder_langs: dict[str, str]):
+        super().__init__()
+        self.recipe = recipe
+        self.layout = layout
+        self.stage_names = stage_names
+        self.order = order
+        self.folder_langs = folder_langs
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        layout = self.layout
+        published = publish_shards(layout.staging, layout.output / "data")
+        for folder, info in published.items():
+            info["lang"] = self.folder_langs.get(folder, folder)
+        stats = build_stats({s: layout.logs(s) for s in self.stage_names}, self.order, published)
+        stats = {"recipe": self.recipe.name, "fingerprint": self.recipe.fingerprint(), **stats,
+                 "quarantine": quarantine_summary(layout.quarantine)}
+        layout.stats.write_text(json.dumps(stats, indent=2, ensure_ascii=False))
+        (layout.output / "README.md").write_text(render_card(self.recipe, stats), encoding="utf-8")
+        if not stats["accounting"]["ok"]:
+            logger.error("accounting check failed: %s", "; ".join(stats["accounting"]["problems"]))
+        yield from ()
+
+
+def quarantine_summary(folder: Path) -> dict[str, Any]:
+    by_reason: dict[str, int] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                reason = json.loads(line)["reason"]
+                by_reason[reason] = by_reason.get(reason, 0) + 1
+    return {"total": sum(by_reason.values()), "by_reason": by_reason, "folder": "quarantine/"}
+
+
+def _rejects_writer(recipe: Recipe, layout: RunLayout, step: str) -> JsonlWriter | None:
+    if not recipe.dataset.rejects:
+        return None
+    return JsonlWriter(str(layout.rejects(step)), output_filename="${rank}.jsonl.gz")
+
+
+def build_step(kind: str, config: Any, recipe: Recipe, layout: RunLayout) -> PipelineStep:
+    """The one explicit mapping from a recipe step type to the class that runs it."""
+    rejects = _rejects_writer(recipe, layout, kind)
+    if kind == "lid":
+        from filters.lid import LanguageID
+
+        return LanguageID(keep=config.keep, min_score=config.min_score, label_only=config.label_only,
+                          per_turn=config.per_turn, short_text_chars=config.short_text_chars,
+                          use_langdetect=config.use_langdetect, rejects=rejects)
+    if kind == "quality":
+        from filters.heuristics import QualityFilter
+
+        return QualityFilter(rules=config.rules, thresholds=config.thresholds, per_language=config.per_language,
+                             rejects=rejects)
+    raise RecipeError(f"steps: unknown step type {kind!r}")
+
+
+def language_folders(recipe: Recipe) -> dict[str, str]:
+    """ISO 639-3 code -> the code the user wrote in the LID keep-list (used as the folder name)."""
+    lid = recipe.step("lid")
+    if lid is None or not lid.keep:
+        return {}
+    from filters.languages import normalize_lang
+
+    return {normalize_lang(code): code for code in lid.keep}
+
+
+def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout) -> list[Stage]:
+    tasks = recipe.executor.tasks
+    kinds = [s.kind for s in recipe.steps]
+    split = kinds.index("dedup") if "dedup" in kinds else len(kinds)
+    before = [build_step(s.kind, s.config, recipe, layout) for s in recipe.steps[:split]]
+    after = [build_step(s.kind, s.config, recipe, layout) for s in recipe.steps[split + 1:]]
+    dedup_config = recipe.step("dedup")
+
+    curate: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits), *before]
+    publish: list[PipelineStep] = [IntermediateReader(str(layout.docs))]
+    stages = []
+    if dedup_config is not None:
+        from filters.dedup import DedupBuckets, DedupClusters, DedupFilter, DedupSignatures, settings_from_recipe
+
+        settings = settings_from_recipe(dedup_config)
+        curate.append(DedupSignatures(str(layout.dedup), **settings))
+        publish.append(DedupFilter(str(layout.dedup), rejects=_rejects_writer(recipe, layout, "dedup")))
+    curate.append(JsonlWriter(str(layout.docs), output_filename="${rank}.jsonl.gz", compression="gzip"))
+    stages.append(Stage("curate", curate, tasks))
+    if dedup_config is not None:
+        bucket_tasks = max(1, min(tasks, dedup_config.near.bands if dedup_config.near else 1))
+        stages.append(Stage("buckets", [DedupBuckets(str(layout.dedup), **settings)], bucket_tasks))
+        stages.append(Stage("clusters", [DedupClusters(str(layout.dedup))], 1))
+    folders = language_folders(recipe)
+    publish += [*after, ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard)]
+    stages.append(Stage("publish", publish, tasks))
+
+    order = [CountedStepRef(stage.name, step.name) for stage in stages for step in stage.pipeline
+             if isinstance(step, CountedStep)]
+    folder_langs = {folder: code for code, folder in folders.items()}
+    finalize = Finalize(recipe, layout, [s.name for s in stages], order, folder_langs)
+    stages.append(Stage("finalize", [finalize], 1))
+    return stages
+
+
+def prepare_output(recipe: Recipe, layout: RunLayout, fresh: bool) -> None:
+    """Refuse to resume over a different recipe's run; start over when asked."""
+    if fresh and layout.output.exists():
+        for name in (".curate", "data", "quarantine", "rejects", "stats.json", "README.md", "recipe.resolved.yaml"):
+            target = layout.output / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    fingerprint = recipe.fingerprint()
+    if layout.fingerprint.exists() and layout.fingerprint.read_text().strip() != fingerprint:
+        raise RecipeError(
+            f"{layout.output} holds a run of a different recipe (or task count); resuming would mix the two. "
+            "Pass --fresh to start over, or choose another output folder."
+        )
+    layout.work.mkdir(parents=True, exist_ok=True)
+    layout.fingerprint.write_text(fingerprint)
+    (layout.output / "recipe.resolved.yaml").write_text(dump_resolved(recipe), encoding="utf-8")
+    # The finalize stage always runs again: it is cheap and rebuilds data/ and stats from the task files.
+    shutil.rmtree(layout.logs("finalize") / "completions", ignore_errors=True)
+
+
+def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> list[Any]:
+    """One datatrove executor per stage, each depending on the previous one."""
+    spec = recipe.executor
+    executors: list[Any] = []
+    previous = None
+    for stage in stages:
+        logging_dir = str(layout.logs(stage.name))
+        if spec.kind == "local":
+            from datatrove.executor import LocalPipelineExecutor
+
+            workers = spec.local.workers or min(stage.tasks, os.cpu_count() or 1)
+            executor = LocalPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
+                                             logging_dir=logging_dir, depends=previous)
+        elif spec.kind == "ray":
+            from datatrove.executor.ray import RayPipelineExecutor
+
+            executor = RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=spec.ray.workers,
+                                           cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
+                                           logging_dir=logging_dir, depends=previous)
+        else:
+            from datatrove.executor import SlurmPipelineExecutor
+
+            s = spec.slurm
+            executor = SlurmPipelineExecutor(stage.pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,
+                                             cpus_per_task=s.cpus_per_task, mem_per_cpu_gb=s.mem_per_cpu_gb,
+                                             workers=s.workers, sbatch_args=s.sbatch_args, venv_path=s.venv_path,
+                                             job_name=f"curate-{recipe.name}-{stage.name}", logging_dir=logging_dir,
+                                             depends=previous)
+        executors.append(executor)
+        previous = executor
+    return executors
+
+
+def plan(recipe: Recipe) -> tuple[list[SourceFile], list[Stage]]:
+    """Check inputs and compile, without running anything (what `curate plan` prints)."""
+    files = expand_inputs(recipe.inputs)
+    layout = RunLayout(Path(recipe.output))
+    return files, compile_recipe(recipe, files, layout)

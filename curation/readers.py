@@ -1,0 +1,370 @@
+"""Streaming readers: JSONL/JSON (.gz/.zst), Parquet, CSV/TSV, plain text and Hub datasets.
+
+Nothing here reads a whole file into memory: lines are read with a byte bound, Parquet in
+record batches, JSON arrays element by element. A record that cannot be used becomes a
+quarantine entry (file, line, reason) and is counted; the run goes on. Only a missing input
+path is fatal, and that is found before any work starts (`expand_inputs`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+import orjson
+from datatrove.data import Document
+from fsspec.core import url_to_fs
+
+from curation.errors import InputError, RecordError
+from curation.recipe import InputSpec, Limits
+from curation.steps import UNKNOWN_LANG, CountedStep
+
+logger = logging.getLogger(__name__)
+
+BINARY_SNIFF_BYTES = 8192
+EXCERPT_CHARS = 200
+ROLE_ALIASES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "bot": "assistant",
+                "model": "assistant", "system": "system"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One unit of reading work: a file (or a whole Hub dataset) and the input spec it came from."""
+
+    path: str
+    input_index: int
+
+
+def expand_inputs(inputs: list[InputSpec]) -> list[SourceFile]:
+    """Resolve globs to a sorted file list; raise InputError (one line) for an input that matches nothing."""
+    files: list[SourceFile] = []
+    for index, spec in enumerate(inputs):
+        if spec.hf is not None:
+            files.append(SourceFile(f"hf://{spec.hf}", index))
+            continue
+        try:
+            fs, _ = url_to_fs(spec.path)
+            matches = sorted(fs.glob(spec.path)) if any(c in spec.path for c in "*?[") else [spec.path]
+            matches = [m for m in matches if fs.isfile(m)]
+        except (OSError, ValueError, ImportError) as e:
+            raise InputError(f"inputs[{index}].path: cannot list {spec.path} ({e.__class__.__name__}: {e})") from None
+        if not matches:
+            raise InputError(f"inputs[{index}].path: no file matches {spec.path}")
+        protocol = spec.path.split("://", 1)[0] + "://" if "://" in spec.path else ""
+        files.extend(SourceFile(m if m.startswith(protocol) else protocol + m, index) for m in matches)
+    return files
+
+
+def detect_format(path: str, declared: str) -> str:
+    if declared != "auto":
+        return declared
+    name = path.lower()
+    for suffix in (".gz", ".zst", ".zstd", ".bz2", ".xz"):
+        name = name.removesuffix(suffix)
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    return "text"
+
+
+def get_field(obj: dict[str, Any], dotted: str) -> Any:
+    node: Any = obj
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def normalize_messages(raw: Any) -> list[dict[str, str]]:
+    """[{role, content}] or ShareGPT [{from, value}] -> [{role, content}] with user/assistant/system roles."""
+    if not isinstance(raw, list) or not raw:
+        raise RecordError("bad_messages", "expected a non-empty list of turns")
+    turns = []
+    for turn in raw:
+        if not isinstance(turn, dict):
+            raise RecordError("bad_messages", "a turn is not an object")
+        role = turn.get("role", turn.get("from"))
+        content = turn.get("content", turn.get("value"))
+        if not isinstance(role, str) or role.lower() not in ROLE_ALIASES:
+            raise RecordError("bad_messages", f"unknown role {role!r}")
+        if not isinstance(content, str) or not content.strip():
+            raise RecordError("bad_messages", "a turn has no text")
+        turns.append({"role": ROLE_ALIASES[role.lower()], "content": content.strip()})
+    return turns
+
+
+def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Limits) -> Document:
+    """Build one record from a parsed object, or raise RecordError naming what is wrong with it."""
+    if not isinstance(obj, dict):
+        raise RecordError("not_an_object", type(obj).__name__)
+    metadata: dict[str, Any] = {"source": f"{source}:{line}"}
+    consumed = {spec.text_key.split(".")[0]}
+    if spec.messages_key:
+        messages = normalize_messages(get_field(obj, spec.messages_key))
+        text = "\n\n".join(t["content"] for t in messages)
+        metadata["messages"] = messages
+        consumed.add(spec.messages_key.split(".")[0])
+    else:
+        text = get_field(obj, spec.text_key)
+        if text is None:
+            raise RecordError("missing_text", f"no field {spec.text_key!r}")
+        if not isinstance(text, str):
+            raise RecordError("text_not_string", type(text).__name__)
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) < limits.min_text_chars:
+        raise RecordError("empty_text")
+    if len(text.encode("utf-8", "surrogatepass")) > limits.max_doc_bytes:
+        raise RecordError("too_large", f"over {limits.max_doc_bytes} bytes")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise RecordError("bad_utf8", "invalid UTF-8 in text")
+    record_id = get_field(obj, spec.id_key) if spec.id_key else None
+    if spec.id_key:
+        consumed.add(spec.id_key.split(".")[0])
+    extra = {k: v for k, v in obj.items() if k not in consumed}
+    if extra:
+        metadata["extra"] = extra
+    return Document(text=text, id=str(record_id) if record_id is not None else f"{source}:{line}", metadata=metadata)
+
+
+class _TooLarge:
+    """Marker for a line that exceeded the byte bound (its bytes were skipped, never held)."""
+
+
+def bounded_lines(fh: io.BufferedIOBase, max_bytes: int) -> Iterator[tuple[int, bytes | type[_TooLarge]]]:
+    """(line number, raw line) pairs; a line over `max_bytes` is skipped in chunks and reported as _TooLarge."""
+    line_no = 0
+    while True:
+        line = fh.readline(max_bytes + 1)
+        if not line:
+            return
+        line_no += 1
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while chunk := fh.readline(1 << 20):
+                if chunk.endswith(b"\n"):
+                    break
+            yield line_no, _TooLarge
+            continue
+        yield line_no, line
+
+
+def looks_binary(head: bytes) -> bool:
+    """A NUL byte in the first block (and no UTF-16 BOM) means this is not a text file."""
+    return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+class SourceReader(CountedStep):
+    """The first step of the curate stage: reads this task's share of the input files.
+
+    Files are sharded across tasks as `files[rank::world_size]`. Each record is kept (a
+    `Document` with `metadata["source"] = "<file>:<line>"`) or quarantined: written to
+    `<quarantine_dir>/<rank>.jsonl` with file, line, reason and an excerpt, and counted.
+    """
+
+    name = "read"
+
+    def __init__(self, inputs: list[InputSpec], files: list[SourceFile], quarantine_dir: str, limits: Limits):
+        super().__init__()
+        self.inputs = inputs
+        self.files = files
+        self.quarantine_dir = quarantine_dir
+        self.limits = limits
+        self._quarantine: io.TextIOBase | None = None
+
+    # -- quarantine ---------------------------------------------------------------------------
+    def _quarantine_entry(self, source: str, line: int, reason: str, detail: str = "", excerpt: bytes | str = b"") -> None:
+        if isinstance(excerpt, bytes):
+            excerpt = excerpt[: EXCERPT_CHARS * 4].decode("utf-8", "backslashreplace")
+        entry = {"file": source, "line": line, "reason": reason, "detail": detail, "excerpt": excerpt[:EXCERPT_CHARS]}
+        self._quarantine.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.quarantine_record(UNKNOWN_LANG, reason)
+
+    def _record(self, obj: Any, spec: InputSpec, source: str, line: int, raw: bytes | str) -> Iterator[Document]:
+        try:
+            doc = make_document(obj, spec, source, line, self.limits)
+        except RecordError as e:
+            self._quarantine_entry(source, line, e.reason, e.detail, raw)
+            return
+        yield self.keep_record(doc)
+
+    # -- formats --------------------------------------------------------------------------------
+    def _read_jsonl(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
+        for line_no, raw in bounded_lines(fh, self.limits.max_doc_bytes):
+            if raw is _TooLarge:
+                self._quarantine_entry(source, line_no, "too_large", f"line over {self.limits.max_doc_bytes} bytes")
+                continue
+            if not raw.strip():
+                continue  # blank lines are not records
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                self._quarantine_entry(source, line_no, "bad_utf8", str(e), raw)
+                continue
+            try:
+                obj = orjson.loads(text)
+            except orjson.JSONDecodeError as e:
+                self._quarantine_entry(source, line_no, "bad_json", str(e).split(":")[0], raw)
+                continue
+            yield from self._record(obj, spec, source, line_no, raw)
+
+    def _read_json_array(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
+        """A JSON file holding one array of objects (Alpaca style), decoded element by element."""
+        reader = io.TextIOWrapper(fh, encoding="utf-8")
+        decoder = json.JSONDecoder()
+        buffer, pos, item, started = "", 0, 0, False
+        while True:
+            chunk = reader.read(1 << 16)
+            buffer = buffer[pos:] + chunk
+            pos = 0
+            while True:
+                while pos < len(buffer) and buffer[pos] in " \t\r\n,":
+                    pos += 1
+                if not started:
+                    if pos < len(buffer) and buffer[pos] == "[":
+                        started, pos = True, pos + 1
+                        continue
+                    if pos < len(buffer):
+                        self._quarantine_entry(source, 1, "bad_json", "a .json file must hold one array of records")
+                        return
+                    break
+                if pos < len(buffer) and buffer[pos] == "]":
+                    return
+                try:
+                    obj, end = decoder.raw_decode(buffer, pos)
+                except json.JSONDecodeError:
+                    if not chunk or len(buffer) - pos > self.limits.max_doc_bytes:
+                        self._quarantine_entry(source, item + 1, "bad_json", "undecodable element", buffer[pos:pos + 200])
+                        return
+                    break  # need more data
+                item += 1
+                raw = buffer[pos:end]
+                pos = end
+                yield from self._record(obj, spec, source, item, raw)
+            if not chunk:
+                return
+
+    def _read_parquet(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
+        import pyarrow.parquet as pq
+
+        row = 0
+        for batch in pq.ParquetFile(fh).iter_batches(batch_size=1024):
+            for obj in batch.to_pylist():
+                row += 1
+                yield from self._record(obj, spec, source, row, "")
+
+    def _read_csv(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+        delimiter = spec.csv_delimiter or ("\t" if ".tsv" in source.lower() else ",")
+        csv.field_size_limit(self.limits.max_doc_bytes)
+        reader = csv.DictReader(text, delimiter=delimiter)
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                self._quarantine_entry(source, reader.line_num, "bad_csv", str(e))
+                continue
+            if any(isinstance(v, str) and any("\udc80" <= ch <= "\udcff" for ch in v) for v in row.values()):
+                self._quarantine_entry(source, reader.line_num, "bad_utf8", "invalid UTF-8 in row")
+                continue
+            row.pop(None, None)  # extra unnamed fields of a ragged row
+            yield from self._record(row, spec, source, reader.line_num, "")
+
+    def _read_text(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
+        """Plain text: one record per paragraph (blank-line separated), per line, or per file."""
+        limit = self.limits.max_doc_bytes
+        parts: list[bytes] = []
+        size, start_line, too_large = 0, 1, False
+
+        def flush(end_line: int) -> Iterator[Document]:
+            nonlocal parts, size, too_large
+            raw = b"".join(parts)
+            first = start_line
+            parts, size, was_large, too_large = [], 0, too_large, False
+            if was_large:
+                self._quarantine_entry(source, first, "too_large", f"over {limit} bytes")
+                return
+            if not raw.strip():
+                return
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                self._quarantine_entry(source, first, "bad_utf8", str(e), raw)
+                return
+            yield from self._record({"text": text}, spec.model_copy(update={"text_key": "text", "messages_key": None}),
+                                    source, first, raw)
+
+        line_no = 0
+        for line_no, raw in bounded_lines(fh, limit):
+            if raw is _TooLarge:
+                too_large = True
+                continue
+            boundary = spec.text_unit == "line" or (spec.text_unit == "paragraph" and not raw.strip())
+            if boundary:
+                if spec.text_unit == "line":
+                    parts.append(raw)
+                yield from flush(line_no)
+                start_line = line_no + 1
+                continue
+            if size + len(raw) > limit:
+                too_large = True
+                parts = []
+            else:
+                parts.append(raw)
+            size += len(raw)
+        yield from flush(line_no)
+
+    def _read_hf(self, spec: InputSpec, source: str) -> Iterator[Document]:
+        try:
+            import datasets
+        except ImportError as e:  # pragma: no cover - datasets is a core dependency
+            raise InputError("reading a Hub dataset needs `datasets` (pip install datasets)") from e
+        stream = datasets.load_dataset(spec.hf, spec.hf_config, split=spec.split, streaming=True)
+        for row_no, obj in enumerate(stream, start=1):
+            yield from self._record(obj, spec, source, row_no, "")
+
+    # -- driver ---------------------------------------------------------------------------------
+    def _read_file(self, entry: SourceFile) -> Iterator[Document]:
+        spec = self.inputs[entry.input_index]
+        if entry.path.startswith("hf://"):
+            yield from self._read_hf(spec, entry.path)
+            return
+        fmt = detect_format(entry.path, spec.format)
+        try:
+            with fsspec.open(entry.path, "rb", compression="infer") as fh:
+                head = fh.read(BINARY_SNIFF_BYTES)
+            if fmt != "parquet" and looks_binary(head):
+                self._quarantine_entry(entry.path, 0, "binary_file", "not a text file", head[:64])
+                return
+            with fsspec.open(entry.path, "rb", compression="infer") as fh:
+                if fmt == "json" and head.lstrip()[:1] != b"[":
+                    fmt = "jsonl"  # .json files holding one object per line
+                reader = {"jsonl": self._read_jsonl, "json": self._read_json_array, "parquet": self._read_parquet,
+                          "csv": self._read_csv, "text": self._read_text}[fmt]
+                yield from reader(fh, spec, entry.path)
+        except (OSError, EOFError, ValueError, UnicodeDecodeError) as e:
+            # A truncated archive or an unreadable file: what was read so far stands; the rest is one entry.
+            logger.warning("%s: unreadable after some records (%s)", entry.path, e)
+            self._quarantine_entry(entry.path, -1, "unreadable_file", f"{e.__class__.__name__}: {e}")
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        if data:
+            yield from data
+        os.makedirs(self.quarantine_dir, exist_ok=True)
+        with open(os.path.join(self.quarantine_dir, f"{rank:05d}.jsonl"), "w", encoding="utf-8") as self._quarantine:
+            for entry in self.files[rank::world_size]:
+                yield from self._read_file(entry)

@@ -1,0 +1,352 @@
+"""The recipe: hand-written YAML validated into typed models.
+
+A recipe names its inputs, the steps to run in order, the executor and the output folder.
+Loading it never raises a traceback at the user: every problem becomes a `RecipeError` whose
+message names the YAML path (`steps[2].lid.min_score: must be between 0 and 1`).
+
+    name: quickstart
+    output: out/quickstart
+    inputs:
+      - path: recipes/data/quickstart/*.jsonl
+    steps:
+      - lid: {keep: [sw, yo, ne]}
+      - quality: {}
+      - dedup: {}
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from curation.errors import RecipeError
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a recipe must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class InputSpec(Strict):
+    """One source of records. Exactly one of `path` (local glob or fsspec URL) or `hf` (a Hub dataset id)."""
+
+    path: str | None = Field(None, description="Local path/glob or fsspec URL (s3://, gs://, https://...).")
+    hf: str | None = Field(None, description="A Hugging Face dataset id, read with streaming.")
+    hf_config: str | None = Field(None, description="Dataset config name for `hf`.")
+    split: str = Field("train", description="Split to read for `hf`.")
+    format: Literal["auto", "jsonl", "parquet", "csv", "text"] = Field(
+        "auto", description="File format; `auto` decides from the file name (.jsonl/.json[.gz|.zst], .parquet, .csv/.tsv, .txt)."
+    )
+    text_key: str = Field("text", description="Field holding the text (dots reach into nested objects).")
+    id_key: str | None = Field(None, description="Field holding a stable id; default: <file>:<line>.")
+    messages_key: str | None = Field(
+        None, description="Field holding chat turns ([{role, content}] or ShareGPT [{from, value}]); makes chat records."
+    )
+    text_unit: Literal["paragraph", "line", "file"] = Field(
+        "paragraph", description="For plain-text files: one record per blank-line-separated paragraph, per line, or per file."
+    )
+    csv_delimiter: str | None = Field(None, description="CSV delimiter; default ',' (or tab for .tsv).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> InputSpec:
+        if (self.path is None) == (self.hf is None):
+            raise ValueError("give exactly one of `path` or `hf`")
+        return self
+
+
+class LidStep(Strict):
+    """Language ID with fastText lid.176 (bundled), langdetect as a second opinion for short texts."""
+
+    keep: list[str] | None = Field(None, description="Languages to keep (sw, swa, swh, swh_Latn all work); none: keep all.")
+    min_score: Fraction | dict[str, Fraction] | None = Field(
+        None, description="Minimum LID probability, or a map language -> minimum with an optional `default`."
+    )
+    label_only: bool = Field(False, description="Label every record and drop nothing.")
+    per_turn: bool = Field(True, description="For chat records, identify each turn.")
+    short_text_chars: Annotated[int, Field(ge=0)] = Field(40, description="Texts shorter than this get langdetect's opinion too.")
+    use_langdetect: bool = Field(True, description="Use langdetect as a second opinion for short texts.")
+
+
+class QualityStep(Strict):
+    """Gopher / C4 / FineWeb-style heuristic rules with per-language parameters."""
+
+    rules: list[str] | None = Field(None, description="Rules to apply (default: all). See README for the names.")
+    thresholds: dict[str, float | int | bool] = Field(default_factory=dict, description="Override default thresholds.")
+    per_language: dict[str, dict[str, float | int | bool]] = Field(
+        default_factory=dict, description="Threshold overrides per language code."
+    )
+
+
+class NearDedup(Strict):
+    bands: Annotated[int, Field(ge=1, le=256)] = Field(14, description="LSH bands.")
+    rows: Annotated[int, Field(ge=1, le=64)] = Field(8, description="Hashes per band; ~(1/bands)^(1/rows) is the 50% point.")
+    ngram: Annotated[int, Field(ge=1, le=32)] = Field(5, description="Shingle size: words, or characters for unspaced scripts.")
+    threshold: Fraction = Field(0.8, description="Verified Jaccard at or above which two records are near duplicates.")
+
+
+class ContainmentDedup(Strict):
+    threshold: Fraction = Field(0.8, description="Share of the smaller record's shingles found in the larger one.")
+    min_shingles: Annotated[int, Field(ge=1)] = Field(
+        20, description="Records with fewer shingles are never judged by containment (too short to be safe)."
+    )
+
+
+class DedupStep(Strict):
+    """Exact (normalized hash) and MinHash near-dedup, optionally containment for partial copies."""
+
+    exact: bool = True
+    near: NearDedup | None = Field(default_factory=NearDedup)
+    containment: ContainmentDedup | None = None
+
+
+class StepSpec(Strict):
+    """One recipe step: a mapping with exactly one key naming the step type."""
+
+    lid: LidStep | None = None
+    quality: QualityStep | None = None
+    dedup: DedupStep | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_defaults(cls, data: Any) -> Any:
+        # `- quality:` (no value) in YAML means "this step with its defaults".
+        if isinstance(data, dict):
+            return {k: ({} if v is None else v) for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> StepSpec:
+        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a step must have exactly one type (lid, quality, dedup), got {given or 'none'}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
+
+    @property
+    def config(self) -> Strict:
+        return getattr(self, self.kind)
+
+
+class LocalExecutor(Strict):
+    tasks: Annotated[int, Field(ge=1)] = Field(1, description="Number of tasks (input files are sharded across them).")
+    workers: Annotated[int, Field(ge=1)] | None = Field(None, description="Processes at once; default min(tasks, CPUs).")
+
+
+class SlurmExecutor(Strict):
+    tasks: Annotated[int, Field(ge=1)] = 1
+    partition: str
+    time: str = "24:00:00"
+    cpus_per_task: Annotated[int, Field(ge=1)] = 1
+    mem_per_cpu_gb: Annotated[float, Field(gt=0)] = 2
+    workers: int = -1
+    sbatch_args: dict[str, str] = Field(default_factory=dict)
+    venv_path: str | None = None
+
+
+class RayExecutor(Strict):
+    tasks: Annotated[int, Field(ge=1)] = 1
+    workers: int = -1
+    cpus_per_task: Annotated[int, Field(ge=1)] = 1
+    mem_per_cpu_gb: Annotated[float, Field(gt=0)] = 2
+    address: str | None = Field(None, description="ray.init address; none starts a local Ray.")
+
+
+class ExecutorSpec(Strict):
+    """Where tasks run. Exactly one of local (default), slurm, ray."""
+
+    local: LocalExecutor | None = None
+    slurm: SlurmExecutor | None = None
+    ray: RayExecutor | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> ExecutorSpec:
+        given = [n for n in ("local", "slurm", "ray") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"choose one executor, got {given}")
+        if not given:
+            self.local = LocalExecutor()
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(n for n in ("local", "slurm", "ray") if getattr(self, n) is not None)
+
+    @property
+    def tasks(self) -> int:
+        return getattr(self, self.kind).tasks
+
+
+class Limits(Strict):
+    max_doc_bytes: Annotated[int, Field(ge=1)] = Field(
+        2_000_000, description="Records larger than this are quarantined (`too_large`), never loaded whole."
+    )
+    min_text_chars: Annotated[int, Field(ge=1)] = Field(1, description="Records with less non-space text are quarantined.")
+
+
+class OutputSpec(Strict):
+    rows_per_shard: Annotated[int, Field(ge=1)] = Field(100_000, description="Rows per Parquet shard and language.")
+    rejects: bool = Field(False, description="Also write dropped records, with stage and reason, under rejects/.")
+    license: str = Field("other", description="License tag for the dataset card.")
+    pretty_name: str | None = None
+
+
+class Recipe(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    output: str = Field(description="Output folder (relative paths are relative to the working directory).")
+    inputs: Annotated[list[InputSpec], Field(min_length=1)]
+    steps: list[StepSpec] = Field(default_factory=list)
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
+    limits: Limits = Field(default_factory=Limits)
+    dataset: OutputSpec = Field(default_factory=OutputSpec)
+
+    @model_validator(mode="after")
+    def _step_order(self) -> Recipe:
+        kinds = [s.kind for s in self.steps]
+        if "quality" in kinds and "lid" in kinds and kinds.index("quality") < kinds.index("lid"):
+            raise ValueError("`quality` uses the language LID finds: put `lid` before `quality`")
+        if kinds.count("dedup") > 1:
+            raise ValueError("only one `dedup` step is supported")
+        return self
+
+    def step(self, kind: str) -> Strict | None:
+        return next((s.config for s in self.steps if s.kind == kind), None)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that changes the output (not the executor): resume is only safe when equal."""
+        data = self.model_dump(mode="json", exclude={"executor"})
+        data["tasks"] = self.executor.tasks  # doc identity between stages depends on the task count
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def format_location(loc: tuple[Any, ...]) -> str:
+    """('steps', 2, 'lid', 'min_score') -> 'steps[2].lid.min_score'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before") or str(part).startswith(("function-", "tagged-union")):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "recipe"
+
+
+def _friendly(error: dict[str, Any]) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in ("greater_than_equal", "less_than_equal") and {"ge", "le"} & set(ctx):
+        return error["msg"].lower()
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; `curate schema` lists the keys)"
+    if kind == "missing":
+        return "required"
+    msg = error["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def validation_message(err: ValidationError) -> str:
+    """The first few errors, each as `yaml.path: what is wrong`, on one line each."""
+    lines = []
+    for e in err.errors()[:5]:
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith(("function", "union"))))
+        # A union (e.g. min_score: float | dict) reports each branch; the first branch says enough.
+        if lines and lines[-1].startswith(format_location(loc) + ":"):
+            continue
+        lines.append(f"{format_location(loc)}: {_friendly(e)}")
+    more = len(err.errors()) - 5
+    if more > 0:
+        lines.append(f"... and {more} more")
+    return "\n".join(lines)
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `a.b=c` / `steps[0].lid.keep=[sw,yo]` overrides; values are parsed as YAML."""
+    data = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise RecipeError(f"--set {item}: expected key=value")
+        dotted, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        parts: list[str | int] = []
+        for chunk in dotted.replace("]", "").split("."):
+            name, *indices = chunk.split("[")
+            if name:
+                parts.append(name)
+            parts.extend(int(i) for i in indices if i.isdigit())
+        if not parts:
+            raise RecipeError(f"--set {item}: empty key")
+        node: Any = data
+        for here, nxt in zip(parts, parts[1:], strict=False):
+            try:
+                if isinstance(here, int):
+                    node = node[here]
+                else:
+                    node = node.setdefault(here, [] if isinstance(nxt, int) else {})
+            except (IndexError, KeyError, TypeError, AttributeError):
+                raise RecipeError(f"--set {dotted}: no such place in the recipe") from None
+        try:
+            node[parts[-1]] = value
+        except (IndexError, TypeError):
+            raise RecipeError(f"--set {dotted}: no such place in the recipe") from None
+    return data
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    """Read, override and validate a recipe file; raise RecipeError with a one-line-per-problem message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: recipe file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise RecipeError(f"{path}: cannot read recipe ({e.__class__.__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise RecipeError(f"{path}:{where} invalid YAML ({getattr(e, 'problem', e)})") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe is a YAML mapping (name, output, inputs, steps)")
+    data = apply_overrides(data, overrides or [])
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as e:
+        raise RecipeError(f"{path}: invalid recipe\n{validation_message(e)}") from None
+    # Relative paths are taken from the working directory, as in a shell; the resolved recipe
+    # saved with the output records the absolute paths that were used.
+    base = Path.cwd()
+    recipe.output = _resolve(recipe.output, base)
+    for spec in recipe.inputs:
+        if spec.path is not None:
+            spec.path = _resolve(spec.path, base)
+    return recipe
+
+
+def _resolve(p: str, base: Path) -> str:
+    if "://" in p or Path(p).is_absolute():
+        return p
+    return str((base / p).resolve()) if not any(ch in p for ch in "*?[") else str(base / p)
+
+
+def recipe_json_schema() -> dict[str, Any]:
+    return Recipe.model_json_schema()
+
+
+def dump_resolved(recipe: Recipe) -> str:
+    return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,142 @@
+"""Merge datatrove's per-task stats into stats.json and check that the numbers add up.
+
+Every counted step records `in/<lang>`, `kept/<lang>`, `dropped/<lang>/<reason>` and
+`quarantined/<lang>/<reason>` (see curation.steps). Here those counters from every task of every
+stage become one long table (stage, step, lang, outcome, reason, count) that polars aggregates,
+and two checks run:
+
+1. per step and language: in == kept + dropped + quarantined;
+2. along the pipeline: each counted step's `in` equals the previous counted step's `kept`, and
+   the rows found in the published Parquet files equal the writer's `kept`.
+
+A failed check is recorded in stats.json under `accounting.problems`; the CLI turns it into a
+non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from curation.steps import ACCOUNT_PREFIXES
+
+SCHEMA = {"stage": pl.Utf8, "step": pl.Utf8, "lang": pl.Utf8, "outcome": pl.Utf8, "reason": pl.Utf8, "count": pl.Int64}
+
+
+@dataclass(frozen=True)
+class CountedStepRef:
+    """Where a counted step lives: its stage and its datatrove step name (`type: name`)."""
+
+    stage: str
+    step: str
+
+
+def _metric_total(value: Any) -> int:
+    return int(value["total"] if isinstance(value, dict) else value)
+
+
+def read_stage_counters(stage: str, logging_dir: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Accounting rows and other counters (e.g. `confusable/...`) from one stage's per-task stats files."""
+    rows: list[dict[str, Any]] = []
+    extra: dict[str, int] = {}
+    for stats_file in sorted((logging_dir / "stats").glob("*.json")):
+        for step in json.loads(stats_file.read_text()):
+            step_name = step["name"].split(": ", 1)[-1]
+            for key, value in (step.get("stats") or {}).items():
+                total = _metric_total(value)
+                if key.startswith(ACCOUNT_PREFIXES):
+                    outcome, lang, *reason = key.split("/", 2)
+                    rows.append({"stage": stage, "step": step_name, "lang": lang, "outcome": outcome,
+                                 "reason": reason[0] if reason else None, "count": total})
+                elif "/" in key:
+                    extra[f"{stage}.{step_name}.{key}"] = extra.get(f"{stage}.{step_name}.{key}", 0) + total
+    return rows, extra
+
+
+def counters_frame(rows: Iterable[dict[str, Any]]) -> pl.DataFrame:
+    frame = pl.DataFrame(list(rows), schema=SCHEMA)
+    return frame.group_by(["stage", "step", "lang", "outcome", "reason"]).agg(pl.col("count").sum())
+
+
+def _totals(frame: pl.DataFrame) -> dict[str, Any]:
+    def outcome_sum(name: str) -> int:
+        return int(frame.filter(pl.col("outcome") == name)["count"].sum() or 0)
+
+    def by_reason(name: str) -> dict[str, int]:
+        part = frame.filter(pl.col("outcome") == name).group_by("reason").agg(pl.col("count").sum()).sort("reason")
+        return {r: int(c) for r, c in part.iter_rows()}
+
+    return {"in": outcome_sum("in"), "kept": outcome_sum("kept"), "dropped": by_reason("dropped"),
+            "quarantined": by_reason("quarantined")}
+
+
+def summarize_steps(frame: pl.DataFrame, order: list[CountedStepRef]) -> list[dict[str, Any]]:
+    """One entry per counted step, in pipeline order, with totals and a per-language breakdown."""
+    steps = []
+    for ref in order:
+        part = frame.filter((pl.col("stage") == ref.stage) & (pl.col("step") == ref.step))
+        entry = {"stage": ref.stage, "step": ref.step, **_totals(part), "by_language": {}}
+        for lang in sorted(part["lang"].unique().to_list()):
+            entry["by_language"][lang] = _totals(part.filter(pl.col("lang") == lang))
+        steps.append(entry)
+    return steps
+
+
+def check_accounting(steps: list[dict[str, Any]], written_rows: int | None) -> list[str]:
+    """Every way the numbers fail to add up, as sentences; empty when all is well."""
+    problems = []
+    for entry in steps:
+        where = f"{entry['stage']}/{entry['step']}"
+        for lang, t in entry["by_language"].items():
+            out = t["kept"] + sum(t["dropped"].values()) + sum(t["quarantined"].values())
+            if t["in"] != out:
+                problems.append(f"{where} [{lang}]: {t['in']} in but {out} out (kept + dropped + quarantined)")
+    for before, after in zip(steps, steps[1:], strict=False):
+        if before["kept"] != after["in"]:
+            problems.append(
+                f"{after['stage']}/{after['step']}: received {after['in']} records but "
+                f"{before['stage']}/{before['step']} kept {before['kept']}"
+            )
+    if written_rows is not None and steps and steps[-1]["kept"] != written_rows:
+        problems.append(f"published Parquet files hold {written_rows} rows but the writer kept {steps[-1]['kept']}")
+    return problems
+
+
+def language_funnel(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per language: records kept after each step (a funnel), with drop reasons summed over steps."""
+    funnel: dict[str, dict[str, Any]] = {}
+    for entry in steps:
+        for lang, t in entry["by_language"].items():
+            f = funnel.setdefault(lang, {"kept_after": {}, "dropped": {}, "quarantined": {}})
+            f["kept_after"][entry["step"]] = t["kept"]
+            for kind in ("dropped", "quarantined"):
+                for reason, n in t[kind].items():
+                    f[kind][f"{entry['step']}.{reason}"] = f[kind].get(f"{entry['step']}.{reason}", 0) + n
+    return funnel
+
+
+def build_stats(
+    stage_logs: dict[str, Path], order: list[CountedStepRef], published: dict[str, dict[str, int]]
+) -> dict[str, Any]:
+    """Everything stats.json holds about the counts; `published` is rows and shards per output folder."""
+    rows: list[dict[str, Any]] = []
+    extra: dict[str, int] = {}
+    for stage, logging_dir in stage_logs.items():
+        stage_rows, stage_extra = read_stage_counters(stage, logging_dir)
+        rows.extend(stage_rows)
+        extra.update(stage_extra)
+    steps = summarize_steps(counters_frame(rows), order)
+    written = sum(v["rows"] for v in published.values())
+    problems = check_accounting(steps, written)
+    return {
+        "steps": steps,
+        "languages": published,
+        "funnel": language_funnel(steps),
+        "other_counters": dict(sorted(extra.items())),
+        "accounting": {"ok": not problems, "problems": problems},
+    }
