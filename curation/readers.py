@@ -9,6 +9,7 @@ path is fatal, and that is found before any work starts (`expand_inputs`).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -20,6 +21,7 @@ from typing import Any
 
 import fsspec
 import orjson
+import zstandard
 from datatrove.data import Document
 from fsspec.core import url_to_fs
 
@@ -164,6 +166,18 @@ def bounded_lines(fh: io.BufferedIOBase, max_bytes: int) -> Iterator[tuple[int, 
 def looks_binary(head: bytes) -> bool:
     """A NUL byte in the first block (and no UTF-16 BOM) means this is not a text file."""
     return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+@contextlib.contextmanager
+def open_binary(path: str) -> Iterator[io.BufferedIOBase]:
+    """Open a local or remote file for reading bytes, decompressing by extension, with readline()."""
+    if path.lower().endswith((".zst", ".zstd")):
+        # fsspec's zstd file has no readline(); zstandard's stream reader wrapped in a buffer does.
+        with fsspec.open(path, "rb") as raw:
+            yield io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
+        return
+    with fsspec.open(path, "rb", compression="infer") as fh:
+        yield fh
 
 
 class SourceReader(CountedStep):
@@ -345,18 +359,18 @@ class SourceReader(CountedStep):
             return
         fmt = detect_format(entry.path, spec.format)
         try:
-            with fsspec.open(entry.path, "rb", compression="infer") as fh:
+            with open_binary(entry.path) as fh:
                 head = fh.read(BINARY_SNIFF_BYTES)
             if fmt != "parquet" and looks_binary(head):
                 self._quarantine_entry(entry.path, 0, "binary_file", "not a text file", head[:64])
                 return
-            with fsspec.open(entry.path, "rb", compression="infer") as fh:
+            with open_binary(entry.path) as fh:
                 if fmt == "json" and head.lstrip()[:1] != b"[":
                     fmt = "jsonl"  # .json files holding one object per line
                 reader = {"jsonl": self._read_jsonl, "json": self._read_json_array, "parquet": self._read_parquet,
                           "csv": self._read_csv, "text": self._read_text}[fmt]
                 yield from reader(fh, spec, entry.path)
-        except (OSError, EOFError, ValueError, UnicodeDecodeError) as e:
+        except (OSError, EOFError, ValueError, io.UnsupportedOperation, zstandard.ZstdError) as e:
             # A truncated archive or an unreadable file: what was read so far stands; the rest is one entry.
             logger.warning("%s: unreadable after some records (%s)", entry.path, e)
             self._quarantine_entry(entry.path, -1, "unreadable_file", f"{e.__class__.__name__}: {e}")

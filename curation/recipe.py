@@ -217,8 +217,9 @@ class Recipe(Strict):
         kinds = [s.kind for s in self.steps]
         if "quality" in kinds and "lid" in kinds and kinds.index("quality") < kinds.index("lid"):
             raise ValueError("`quality` uses the language LID finds: put `lid` before `quality`")
-        if kinds.count("dedup") > 1:
-            raise ValueError("only one `dedup` step is supported")
+        repeated = sorted({k for k in kinds if kinds.count(k) > 1})
+        if repeated:
+            raise ValueError(f"each step type may appear once; repeated: {', '.join(repeated)}")
         return self
 
     def step(self, kind: str) -> Strict | None:
@@ -231,43 +232,58 @@ class Recipe(Strict):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# Pydantic names the branch of a union in an error's location (`min_score.constrained-float`);
+# those tags are types, not YAML keys, so they are left out of the path shown to the user.
+_UNION_BRANCH_TAGS = ("float", "int", "str", "bool", "dict", "list", "constrained-", "function-", "union[", "tagged-")
+
+
+def _is_yaml_key(part: Any) -> bool:
+    return isinstance(part, int) or not str(part).startswith(_UNION_BRANCH_TAGS)
+
+
 def format_location(loc: tuple[Any, ...]) -> str:
     """('steps', 2, 'lid', 'min_score') -> 'steps[2].lid.min_score'."""
     out = ""
     for part in loc:
+        if not _is_yaml_key(part):
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after", "function-before") or str(part).startswith(("function-", "tagged-union")):
-            continue
         else:
             out += f".{part}" if out else str(part)
     return out or "recipe"
 
 
 def _friendly(error: dict[str, Any]) -> str:
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind in ("greater_than_equal", "less_than_equal") and {"ge", "le"} & set(ctx):
-        return error["msg"].lower()
+    kind, ctx, loc = error["type"], error.get("ctx") or {}, error["loc"]
+    if kind in ("less_than_equal", "greater_than_equal") and (ctx.get("le") == 1 or ctx.get("ge") == 0) \
+            and isinstance(error.get("input"), float):
+        return "must be between 0 and 1"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']}"
+    if kind == "extra_forbidden" and len(loc) == 3 and loc[0] == "steps":
+        return f"unknown step type `{loc[2]}` (choose one of: {', '.join(StepSpec.model_fields)})"
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; `curate schema` lists the keys)"
     if kind == "missing":
         return "required"
-    msg = error["msg"]
-    return msg.removeprefix("Value error, ")
+    return error["msg"].removeprefix("Value error, ")
 
 
 def validation_message(err: ValidationError) -> str:
-    """The first few errors, each as `yaml.path: what is wrong`, on one line each."""
-    lines = []
-    for e in err.errors()[:5]:
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith(("function", "union"))))
-        # A union (e.g. min_score: float | dict) reports each branch; the first branch says enough.
-        if lines and lines[-1].startswith(format_location(loc) + ":"):
+    """The first few errors, each as `yaml.path: what is wrong` on a line of its own."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for e in err.errors():
+        where = format_location(e["loc"])
+        if where in seen:  # a union reports each branch; the first says enough
             continue
-        lines.append(f"{format_location(loc)}: {_friendly(e)}")
-    more = len(err.errors()) - 5
-    if more > 0:
-        lines.append(f"... and {more} more")
+        seen.add(where)
+        lines.append(f"{where}: {_friendly(e)}")
+    if len(lines) > 8:
+        lines = lines[:8] + [f"... and {len(lines) - 8} more"]
     return "\n".join(lines)
 
 

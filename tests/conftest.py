@@ -1,0 +1,49 @@
+"""Shared helpers: write small input files and run recipes through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from curation.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART_DATA = REPO / "recipes" / "data" / "quickstart"
+
+
+def write_jsonl(path: Path, records: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def write_recipe(path: Path, recipe: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str) -> Any:
+    """Invoke `curate ...` in-process; returns the click Result (exit_code, output)."""
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def load_stats(output: Path) -> dict[str, Any]:
+    return json.loads((output / "stats.json").read_text())
+
+
+def step_stats(stats: dict[str, Any], step: str) -> dict[str, Any]:
+    return next(s for s in stats["steps"] if s["step"] == step)
+
+
+@pytest.fixture
+def recipe_file(tmp_path: Path):
+    """Write a recipe dict to tmp_path/recipe.yaml and return its path."""
+
+    def make(recipe: dict[str, Any]) -> Path:
+        return write_recipe(tmp_path / "recipe.yaml", recipe)
+
+    return make

@@ -1,0 +1,93 @@
+"""Recipe validation: every mistake is one readable line naming the YAML path, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from curation.errors import RecipeError
+from curation.recipe import apply_overrides, load_recipe
+from tests.conftest import run_cli, write_jsonl
+
+
+def _minimal(tmp_path: Path) -> dict:
+    write_jsonl(tmp_path / "in.jsonl", [{"text": "Habari ya asubuhi, rafiki yangu mpendwa."}])
+    return {"name": "t", "output": str(tmp_path / "out"), "inputs": [{"path": str(tmp_path / "in.jsonl")}]}
+
+
+def test_bad_values_are_reported_by_yaml_path(tmp_path, recipe_file):
+    recipe = _minimal(tmp_path) | {
+        "steps": [{"lid": {}}, {"quality": {}}, {"dedup": {"near": {"threshold": 1.5}}}],
+        "executor": {"local": {"tasks": 0}},
+    }
+    recipe["steps"][0]["lid"]["min_score"] = -0.1
+    with pytest.raises(RecipeError) as err:
+        load_recipe(recipe_file(recipe))
+    message = str(err.value)
+    assert "steps[0].lid.min_score: must be between 0 and 1" in message
+    assert "steps[2].dedup.near.threshold: must be between 0 and 1" in message
+    assert "executor.local.tasks: must be at least 1" in message
+
+
+def test_unknown_keys_and_step_types_are_named(tmp_path, recipe_file):
+    recipe = _minimal(tmp_path) | {"steps": [{"lid": {"keeep": ["sw"]}}, {"translate_all": {}}]}
+    with pytest.raises(RecipeError) as err:
+        load_recipe(recipe_file(recipe))
+    assert "steps[0].lid.keeep: unknown key" in str(err.value)
+    assert "steps[1].translate_all: unknown step type `translate_all`" in str(err.value)
+
+
+def test_step_order_and_repeats_are_checked(tmp_path, recipe_file):
+    with pytest.raises(RecipeError, match="put `lid` before `quality`"):
+        load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"quality": None}, {"lid": None}]}))
+    with pytest.raises(RecipeError, match="repeated: lid"):
+        load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"lid": None}, {"lid": None}]}))
+
+
+def test_empty_step_value_means_defaults(tmp_path, recipe_file):
+    recipe = load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"lid": None}, {"dedup": None}]}))
+    assert recipe.step("dedup").near.bands == 14
+    assert recipe.step("lid").keep is None
+
+
+def test_overrides_reach_lists_and_nested_keys(tmp_path, recipe_file):
+    path = recipe_file(_minimal(tmp_path) | {"steps": [{"lid": {"keep": ["sw"]}}]})
+    recipe = load_recipe(path, ["steps[0].lid.keep=[yo, ha]", "executor.local.tasks=3", "name=other"])
+    assert recipe.step("lid").keep == ["yo", "ha"]
+    assert recipe.executor.tasks == 3
+    assert recipe.name == "other"
+    with pytest.raises(RecipeError, match="no such place"):
+        apply_overrides({"steps": []}, ["steps[4].lid.keep=[sw]"])
+    with pytest.raises(RecipeError, match="expected key=value"):
+        apply_overrides({}, ["nothing"])
+
+
+def test_yaml_syntax_and_missing_file_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(RecipeError, match="invalid YAML"):
+        load_recipe(bad)
+    with pytest.raises(RecipeError, match="recipe file not found"):
+        load_recipe(tmp_path / "missing.yaml")
+
+
+def test_cli_prints_one_line_errors_and_exits_2(tmp_path, recipe_file):
+    path = recipe_file(_minimal(tmp_path) | {"inputs": [{"path": str(tmp_path / "nothing-*.jsonl")}]})
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert "no file matches" in result.output
+    assert "Traceback" not in result.output
+    result = run_cli("run", tmp_path / "absent.yaml")
+    assert result.exit_code == 2 and "recipe file not found" in result.output
+
+
+def test_schema_and_plan(tmp_path, recipe_file):
+    schema = json.loads(run_cli("schema").output)
+    assert "steps" in schema["properties"] and "inputs" in schema["required"]
+    path = recipe_file(_minimal(tmp_path) | {"steps": [{"lid": None}, {"dedup": None}]})
+    result = run_cli("plan", path)
+    assert result.exit_code == 0
+    for stage in ("curate", "buckets", "clusters", "publish", "finalize"):
+        assert stage in result.output
