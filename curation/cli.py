@@ -155,7 +155,7 @@ def run(
 
     Examples: `curate run recipes/quickstart.yaml`, `curate run r.yaml --set output=out/try2 --fresh`
     """
-    from curation.pipeline import RunLayout, compile_recipe, make_executors, prepare_output
+    from curation.pipeline import RunLayout, compile_recipe, make_executors, prepare_output, start_ray
     from curation.readers import expand_inputs
 
     started = time.time()
@@ -166,6 +166,8 @@ def run(
         prepare_output(parsed, layout, fresh)
         stages = compile_recipe(parsed, files, layout)
         executors = make_executors(parsed, stages, layout)
+        if parsed.executor.kind == "ray":
+            start_ray(parsed)
     except CurateError as e:
         _fail(e)
     console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.output}")

@@ -33,7 +33,7 @@ from curation.readers import SourceFile, SourceReader, expand_inputs
 from curation.recipe import Recipe, dump_resolved
 from curation.shards import ShardWriter, publish_shards
 from curation.stats import CountedStepRef, build_stats
-from curation.steps import CountedStep
+from curation.steps import CountedStep, Filter
 
 logger = logging.getLogger(__name__)
 
@@ -158,20 +158,45 @@ def _rejects_writer(recipe: Recipe, layout: RunLayout, step: str) -> JsonlWriter
 
 
 def build_step(kind: str, config: Any, recipe: Recipe, layout: RunLayout) -> PipelineStep:
+    """A recipe step as a pipeline step; filters also get the rejects writer when the recipe asks."""
+    step = _instantiate_step(kind, config)
+    if isinstance(step, Filter) and step.rejects is None:
+        step.rejects = _rejects_writer(recipe, layout, step.name)
+    return step
+
+
+def _instantiate_step(kind: str, config: Any) -> PipelineStep:
     """The one explicit mapping from a recipe step type to the class that runs it."""
-    rejects = _rejects_writer(recipe, layout, kind)
     if kind == "lid":
         from filters.lid import LanguageID
 
         return LanguageID(keep=config.keep, min_score=config.min_score, label_only=config.label_only,
                           per_turn=config.per_turn, short_text_chars=config.short_text_chars,
-                          use_langdetect=config.use_langdetect, rejects=rejects)
+                          use_langdetect=config.use_langdetect)
     if kind == "quality":
         from filters.heuristics import QualityFilter
 
-        return QualityFilter(rules=config.rules, thresholds=config.thresholds, per_language=config.per_language,
-                             rejects=rejects)
+        return QualityFilter(rules=config.rules, thresholds=config.thresholds, per_language=config.per_language)
+    if kind == "custom":
+        return build_custom_step(config)
     raise RecipeError(f"steps: unknown step type {kind!r}")
+
+
+def build_custom_step(config: Any) -> PipelineStep:
+    """The `module:Class` escape hatch: import and instantiate, with errors that name the class."""
+    import importlib
+
+    module_name, class_name = config.use.split(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as e:
+        raise RecipeError(f"custom step {config.use}: cannot import it ({e})") from None
+    if not (isinstance(cls, type) and issubclass(cls, PipelineStep)):
+        raise RecipeError(f"custom step {config.use}: not a datatrove PipelineStep")
+    try:
+        return cls(**config.args)
+    except TypeError as e:
+        raise RecipeError(f"custom step {config.use}: bad args ({e})") from None
 
 
 def language_folders(recipe: Recipe) -> dict[str, str]:
@@ -213,6 +238,8 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout) -
 
     order = [CountedStepRef(stage.name, step.name) for stage in stages for step in stage.pipeline
              if isinstance(step, CountedStep)]
+    if len(set(order)) != len(order):
+        raise RecipeError("two counted steps in one stage share a name; give your custom step class its own `name`")
     folder_langs = {folder: code for code, folder in folders.items()}
     finalize = Finalize(recipe, layout, [s.name for s in stages], order, folder_langs)
     stages.append(Stage("finalize", [finalize], 1))
@@ -239,6 +266,16 @@ def prepare_output(recipe: Recipe, layout: RunLayout, fresh: bool) -> None:
     (layout.output / "recipe.resolved.yaml").write_text(dump_resolved(recipe), encoding="utf-8")
     # The finalize stage always runs again: it is cheap and rebuilds data/ and stats from the task files.
     shutil.rmtree(layout.logs("finalize") / "completions", ignore_errors=True)
+
+
+def start_ray(recipe: Recipe) -> None:
+    """Connect to the recipe's Ray cluster, or start a local one (what `ray.init()` does)."""
+    try:
+        import ray
+    except ImportError:
+        raise RecipeError("executor.ray needs Ray: pip install 'curate[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(address=recipe.executor.ray.address, include_dashboard=False, log_to_driver=False)
 
 
 def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> list[Any]:

@@ -109,12 +109,22 @@ class DedupStep(Strict):
     containment: ContainmentDedup | None = None
 
 
+class CustomStep(Strict):
+    """Your own datatrove PipelineStep (a `curation.steps.Filter` subclass gets counted like ours)."""
+
+    use: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] = Field(
+        description="`package.module:ClassName`, importable where the tasks run."
+    )
+    args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the class.")
+
+
 class StepSpec(Strict):
     """One recipe step: a mapping with exactly one key naming the step type."""
 
     lid: LidStep | None = None
     quality: QualityStep | None = None
     dedup: DedupStep | None = None
+    custom: CustomStep | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -128,7 +138,8 @@ class StepSpec(Strict):
     def _exactly_one(self) -> StepSpec:
         given = [name for name in type(self).model_fields if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"a step must have exactly one type (lid, quality, dedup), got {given or 'none'}")
+            raise ValueError(f"a step must have exactly one type ({', '.join(type(self).model_fields)}), "
+                             f"got {given or 'none'}")
         return self
 
     @property
@@ -217,7 +228,7 @@ class Recipe(Strict):
         kinds = [s.kind for s in self.steps]
         if "quality" in kinds and "lid" in kinds and kinds.index("quality") < kinds.index("lid"):
             raise ValueError("`quality` uses the language LID finds: put `lid` before `quality`")
-        repeated = sorted({k for k in kinds if kinds.count(k) > 1})
+        repeated = sorted({k for k in kinds if kinds.count(k) > 1 and k != "custom"})
         if repeated:
             raise ValueError(f"each step type may appear once; repeated: {', '.join(repeated)}")
         return self
