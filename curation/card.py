@@ -102,15 +102,12 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
         ]
     if dedup is not None:
         near = dedup.near
-        parts = ["exact (normalized text hash)" if dedup.exact else ""]
-        if near:
-            parts.append(
-                f"MinHash near-dedup ({near.ngram}-gram shingles, {near.bands} bands x {near.rows} rows, "
-                f"verified Jaccard >= {near.threshold})"
-            )
+        parts = ["exact (normalized text hash)",
+                 f"MinHash near-dedup ({near.ngram}-gram shingles, {near.bands} bands x {near.rows} rows, "
+                 f"verified Jaccard >= {near.threshold})"]
         if dedup.containment:
             parts.append(f"containment >= {dedup.containment.threshold} (partial copies)")
-        lines += [f"**Deduplication**: {'; '.join(p for p in parts if p)}. "
+        lines += [f"**Deduplication**: {'; '.join(parts)}. "
                   "The longest record of each cluster is kept; `dup_cluster` names the cluster.", ""]
     quarantined = sum(sum(s["quarantined"].values()) for s in stats["steps"])
     lines += [

@@ -199,6 +199,21 @@ def build_custom_step(config: Any) -> PipelineStep:
         raise RecipeError(f"custom step {config.use}: bad args ({e})") from None
 
 
+def dedup_settings(config: Any) -> tuple[Any, Any]:
+    """The recipe's dedup block as the dedup module's MinHashConfig and ContainmentConfig."""
+    from filters.dedup import ContainmentConfig
+    from filters.minhash import MinHashConfig
+
+    near = config.near
+    minhash = MinHashConfig(num_bands=near.bands, rows_per_band=near.rows, ngram=near.ngram)
+    containment = None
+    if config.containment is not None:
+        c = config.containment
+        containment = ContainmentConfig(threshold=c.threshold, min_shingles=c.min_shingles,
+                                        max_doc_frequency=c.max_doc_frequency)
+    return minhash, containment
+
+
 def language_folders(recipe: Recipe) -> dict[str, str]:
     """ISO 639-3 code -> the code the user wrote in the LID keep-list (used as the folder name)."""
     lid = recipe.step("lid")
@@ -221,16 +236,18 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout) -
     publish: list[PipelineStep] = [IntermediateReader(str(layout.docs))]
     stages = []
     if dedup_config is not None:
-        from filters.dedup import DedupBuckets, DedupClusters, DedupFilter, DedupSignatures, settings_from_recipe
+        from filters.dedup import DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
 
-        settings = settings_from_recipe(dedup_config)
-        curate.append(DedupSignatures(str(layout.dedup), **settings))
+        minhash, containment = dedup_settings(dedup_config)
+        curate.append(DedupSignatures(str(layout.dedup), config=minhash, containment=containment))
         publish.append(DedupFilter(str(layout.dedup), rejects=_rejects_writer(recipe, layout, "dedup")))
     curate.append(JsonlWriter(str(layout.docs), output_filename="${rank}.jsonl.gz", compression="gzip"))
     stages.append(Stage("curate", curate, tasks))
     if dedup_config is not None:
-        bucket_tasks = max(1, min(tasks, dedup_config.near.bands if dedup_config.near else 1))
-        stages.append(Stage("buckets", [DedupBuckets(str(layout.dedup), **settings)], bucket_tasks))
+        bucket_tasks = max(1, min(tasks, dedup_config.near.bands))
+        buckets = DedupBuckets(str(layout.dedup), config=minhash, jaccard_threshold=dedup_config.near.threshold,
+                               containment=containment)
+        stages.append(Stage("buckets", [buckets], bucket_tasks))
         stages.append(Stage("clusters", [DedupClusters(str(layout.dedup))], 1))
     folders = language_folders(recipe)
     publish += [*after, ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard)]

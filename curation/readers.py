@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -43,6 +44,16 @@ class SourceFile:
 
     path: str
     input_index: int
+
+    @property
+    def label(self) -> str:
+        """How records name their file: relative to the working directory when under it (no home paths in data)."""
+        if "://" in self.path:
+            return self.path
+        try:
+            return str(Path(self.path).resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return self.path
 
 
 def expand_inputs(inputs: list[InputSpec]) -> list[SourceFile]:
@@ -362,18 +373,18 @@ class SourceReader(CountedStep):
             with open_binary(entry.path) as fh:
                 head = fh.read(BINARY_SNIFF_BYTES)
             if fmt != "parquet" and looks_binary(head):
-                self._quarantine_entry(entry.path, 0, "binary_file", "not a text file", head[:64])
+                self._quarantine_entry(entry.label, 0, "binary_file", "not a text file", head[:64])
                 return
             with open_binary(entry.path) as fh:
                 if fmt == "json" and head.lstrip()[:1] != b"[":
                     fmt = "jsonl"  # .json files holding one object per line
                 reader = {"jsonl": self._read_jsonl, "json": self._read_json_array, "parquet": self._read_parquet,
                           "csv": self._read_csv, "text": self._read_text}[fmt]
-                yield from reader(fh, spec, entry.path)
+                yield from reader(fh, spec, entry.label)
         except (OSError, EOFError, ValueError, io.UnsupportedOperation, zstandard.ZstdError) as e:
             # A truncated archive or an unreadable file: what was read so far stands; the rest is one entry.
             logger.warning("%s: unreadable after some records (%s)", entry.path, e)
-            self._quarantine_entry(entry.path, -1, "unreadable_file", f"{e.__class__.__name__}: {e}")
+            self._quarantine_entry(entry.label, -1, "unreadable_file", f"{e.__class__.__name__}: {e}")
 
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         if data:

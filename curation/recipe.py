@@ -91,22 +91,27 @@ class NearDedup(Strict):
     bands: Annotated[int, Field(ge=1, le=256)] = Field(14, description="LSH bands.")
     rows: Annotated[int, Field(ge=1, le=64)] = Field(8, description="Hashes per band; ~(1/bands)^(1/rows) is the 50% point.")
     ngram: Annotated[int, Field(ge=1, le=32)] = Field(5, description="Shingle size: words, or characters for unspaced scripts.")
-    threshold: Fraction = Field(0.8, description="Verified Jaccard at or above which two records are near duplicates.")
+    threshold: Fraction = Field(0.75, description="Verified Jaccard at or above which two records are near duplicates.")
 
 
 class ContainmentDedup(Strict):
-    threshold: Fraction = Field(0.8, description="Share of the smaller record's shingles found in the larger one.")
+    threshold: Fraction = Field(
+        0.7, description="Share of the smaller record's shingles found in the larger one, for long records."
+    )
     min_shingles: Annotated[int, Field(ge=1)] = Field(
-        20, description="Records with fewer shingles are never judged by containment (too short to be safe)."
+        8, description="Below this many shingles a record is never removed as contained; the threshold rises to 1 "
+        "as records get this short: t(s) = threshold + (1 - threshold) * min_shingles / s.",
+    )
+    max_doc_frequency: Annotated[int, Field(ge=2)] = Field(
+        64, description="Fingerprints shared by more records than this are boilerplate, not evidence."
     )
 
 
 class DedupStep(Strict):
-    """Exact (normalized hash) and MinHash near-dedup, optionally containment for partial copies."""
+    """Exact (normalized text hash) and MinHash near-dedup, both verified; optionally containment for partial copies."""
 
-    exact: bool = True
-    near: NearDedup | None = Field(default_factory=NearDedup)
-    containment: ContainmentDedup | None = None
+    near: NearDedup = Field(default_factory=NearDedup)
+    containment: ContainmentDedup | None = Field(None, description="Also remove partial copies (off by default).")
 
 
 class CustomStep(Strict):
