@@ -816,7 +816,7 @@ def shuffled(records: list[dict], group: dict[str, str]) -> list[dict]:
     records = list(records)
     while True:
         rng.shuffle(records)
-        if all(group[a["id"]] != group[b["id"]] for a, b in zip(records, records[1:])):
+        if all(group[a["id"]] != group[b["id"]] for a, b in zip(records, records[1:], strict=False)):
             return records
 
 
