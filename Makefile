@@ -23,7 +23,11 @@ test: install
 	$(BIN)/pytest -q
 
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/pip install -q -e ".[dev,bench]"
+	PYTHONPATH=. $(BIN)/python bench/bench_lid.py
+	PYTHONPATH=. $(BIN)/python bench/bench_heuristics.py
+	PYTHONPATH=. $(BIN)/python bench/bench_minhash.py
+	PYTHONPATH=. $(BIN)/python bench/bench_curation.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -36,14 +36,23 @@ def as_documents(texts: list[str]) -> list[Document]:
 
 
 def run_chain(steps: list[Callable], texts: list[str]) -> tuple[float, int]:
-    """Docs/s through the chain (each step's run() fed by the previous), and how many came out."""
+    """Docs/s through the chain (each step's run() fed by the previous), and how many reached the last step."""
+    reached = 0
+
+    def counted(docs):
+        nonlocal reached
+        for doc in docs:
+            reached += 1
+            yield doc
+
     data = iter(as_documents(texts))
     start = time.perf_counter()
-    for step in steps:
+    for step in steps[:-1]:
         data = step.run(data, 0, 1)
-    out = deque(data, maxlen=None)
+    # the signature step is a sink in datatrove (it returns None) and a pass-through in curate
+    deque(steps[-1].run(counted(data), 0, 1) or (), maxlen=0)
     elapsed = time.perf_counter() - start
-    return len(texts) / elapsed, len(out)
+    return len(texts) / elapsed, reached
 
 
 def curate_chain(work: str) -> list:

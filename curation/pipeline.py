@@ -165,6 +165,18 @@ def build_step(kind: str, config: Any, recipe: Recipe, layout: RunLayout) -> Pip
     return step
 
 
+def _build_step_at(index: int, spec: Any, recipe: Recipe, layout: RunLayout) -> PipelineStep | None:
+    """Build recipe step `index`; a step's own complaint about its settings names the YAML path."""
+    if spec.kind == "dedup":
+        return None  # dedup is several stages, wired by compile_recipe
+    try:
+        return build_step(spec.kind, spec.config, recipe, layout)
+    except RecipeError as e:
+        raise RecipeError(f"steps[{index}].{spec.kind}: {e}") from None
+    except ValueError as e:
+        raise RecipeError(f"steps[{index}].{spec.kind}: {e}") from None
+
+
 def _instantiate_step(kind: str, config: Any) -> PipelineStep:
     """The one explicit mapping from a recipe step type to the class that runs it."""
     if kind == "lid":
@@ -221,15 +233,19 @@ def language_folders(recipe: Recipe) -> dict[str, str]:
         return {}
     from filters.languages import normalize_lang
 
-    return {normalize_lang(code): code for code in lid.keep}
+    try:
+        return {normalize_lang(code): code for code in lid.keep}
+    except ValueError as e:
+        raise RecipeError(f"lid.keep: {e}") from None
 
 
 def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout) -> list[Stage]:
     tasks = recipe.executor.tasks
     kinds = [s.kind for s in recipe.steps]
     split = kinds.index("dedup") if "dedup" in kinds else len(kinds)
-    before = [build_step(s.kind, s.config, recipe, layout) for s in recipe.steps[:split]]
-    after = [build_step(s.kind, s.config, recipe, layout) for s in recipe.steps[split + 1:]]
+    built = [_build_step_at(index, spec, recipe, layout) for index, spec in enumerate(recipe.steps)]
+    before = built[:split]
+    after = built[split + 1:]
     dedup_config = recipe.step("dedup")
 
     curate: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits), *before]

@@ -427,17 +427,18 @@ class LanguageID(Filter):
         doc.metadata["turn_lang_scores"] = [round(turn.score, 4) for turn in turns]
         # The record's language is the one most characters of the conversation are in.
         chars: dict[str, int] = defaultdict(int)
-        weighted_score: dict[str, float] = defaultdict(float)
         for message, turn in zip(messages, turns, strict=True):
-            if message.get("role") == "system":
-                continue
-            size = len(_content(message))
-            chars[turn.lang] += size
-            weighted_score[turn.lang] += size * turn.score
+            if message.get("role") != "system":
+                chars[turn.lang] += len(_content(message))
         if not chars or max(chars.values()) == 0:
             return self.identifier.identify(doc.text)
         lang = max(chars, key=chars.__getitem__)
-        score = weighted_score[lang] / chars[lang]
+        # Scored on its turns together: a short question beside a long answer says little alone.
+        together = " ".join(
+            _content(m) for m, t in zip(messages, turns, strict=True) if m.get("role") != "system" and t.lang == lang
+        )
+        joint = self.identifier.identify(together)
+        score = joint.score if joint.lang == lang else min(t.score for t in turns if t.lang == lang)
         return Identification(lang, score, split_tag(lang)[1], [(lang, score)])
 
     def _has_foreign_turn(self, doc: Document, code: str) -> bool:
