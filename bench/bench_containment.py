@@ -1,0 +1,438 @@
+"""Partial copies on real text: Jaccard dedup vs containment dedup, per language.
+
+    PYTHONPATH=. python bench/bench_containment.py [--per-language 20] [--alternatives]
+
+Data: XQuAD (../shared/data/xquad/xquad.*.json relative to the repo root: 240 Wikipedia
+paragraphs in 48 articles, the same paragraphs translated into 12 languages). One run over
+all languages at once (so cross-language pairs are tested too):
+
+- sources: every paragraph of every article except one held out per article;
+- copy-paste: for `--per-language` sources, a passage of 2-4 consecutive sentences
+  (40-80 words; 80-200 characters in Chinese and Thai) copied verbatim;
+- revised: for as many *other* sources, such a passage lightly revised (seeded RNG): case
+  and punctuation changed, 5-10% of the words replaced by words of the same article, plus one
+  of: 1-3 words dropped, 1-2 adjacent pairs swapped, one clause deleted;
+- independent: the sources themselves (other paragraphs of the same article share its names
+  and terms but are not copies) and passages cut from the held-out paragraphs (same article,
+  same shape as a copy-paste answer, but their source is not in the corpus).
+
+Methods: curate's staged dedup (DedupSignatures -> DedupBuckets -> DedupClusters ->
+DedupFilter, run by datatrove's LocalPipelineExecutor) without and with containment, and plain
+datasketch MinHashLSH at 0.7 and 0.8 (no verification, as datatrove/datasketch/rensa ship it)
+over the same 5-gram shingle hashes. A copy counts as caught when it is removed; a removed
+copy whose cluster is not its source's is reported separately (it was caught for the wrong
+reason). Every removed independent text is a false positive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+
+from filters.dedup import (
+    ContainmentConfig,
+    DedupBuckets,
+    DedupClusters,
+    DedupFilter,
+    DedupSignatures,
+    effective_threshold,
+)
+from filters.minhash import MinHashConfig
+from filters.shingles import shingle_hashes
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "xquad"
+UNSPACED = {"zh", "th"}  # passages measured in characters, edits made on characters
+WORDS_RANGE = (40, 80)  # passage size in words (spaced scripts) ...
+CHARS_RANGE = (80, 200)  # ... or in characters (unspaced)
+SENTENCES_RANGE = (2, 4)
+KINDS = ("copy", "revised", "source", "independent")
+# Sentence ends: Latin/Cyrillic/Greek ".!?", Greek question mark ";", Hindi danda, Arabic "؟".
+SENTENCE_END = {"zh": re.compile(r"(?<=[。！？])"), "th": re.compile(r"\s+"),
+                "el": re.compile(r"(?<=[.!?;;])\s+")}
+DEFAULT_SENTENCE_END = re.compile(r"(?<=[.!?।؟])\s+")
+CLAUSE_SEPARATOR = re.compile(r"[,，、،]")
+PUNCTUATION_SWAPS = {",": ";", ".": "!", "，": "、", "。": "！", "،": ",", "؟": "?", "।": "."}
+
+
+@dataclass
+class Doc:
+    id: str
+    text: str
+    lang: str
+    kind: str  # one of KINDS
+    source: str | None = None  # copies: the id of the source they were taken from
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def load_articles(path: Path) -> list[list[str]]:
+    """The paragraphs (contexts) of each article, in file order."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return [[paragraph["context"].strip() for paragraph in article["paragraphs"]] for article in data]
+
+
+def sentences(text: str, lang: str) -> list[str]:
+    # Thai has no sentence punctuation: spaces separate sentences and phrases, so a "sentence"
+    # there is a space-separated chunk (the passage size is what matters, in characters).
+    pattern = SENTENCE_END.get(lang, DEFAULT_SENTENCE_END)
+    return [part.strip() for part in pattern.split(text) if part.strip()]
+
+
+def size(text: str, lang: str) -> int:
+    return len(text) if lang in UNSPACED else len(text.split())
+
+
+def join(parts: list[str], lang: str) -> str:
+    return ("" if lang == "zh" else " ").join(parts)
+
+
+def passage(text: str, lang: str, rng: random.Random) -> str | None:
+    """2-4 consecutive sentences of `text` within the size range, from a random start; None
+    if the paragraph has no such run (too short, or sentences too long)."""
+    parts = sentences(text, lang)
+    low, high = CHARS_RANGE if lang in UNSPACED else WORDS_RANGE
+    # Thai chunks are short phrases: allow more of them, the character range is the real bound.
+    most = 12 if lang == "th" else SENTENCES_RANGE[1]
+    starts = list(range(len(parts)))
+    rng.shuffle(starts)
+    for start in starts:
+        for count in range(SENTENCES_RANGE[0], most + 1):
+            if start + count > len(parts):
+                break
+            candidate = join(parts[start : start + count], lang)
+            if size(candidate, lang) > high:
+                break
+            if size(candidate, lang) >= low:
+                return candidate
+    return None
+
+
+def tokens(text: str, lang: str) -> list[str]:
+    """Edit units: characters in unspaced scripts, whitespace-separated words elsewhere."""
+    return list(text) if lang in UNSPACED else text.split()
+
+
+def article_vocabulary(paragraphs: list[str], lang: str) -> list[str]:
+    return sorted({token for paragraph in paragraphs for token in tokens(paragraph, lang) if _is_wordlike(token)})
+
+
+def _is_wordlike(token: str) -> bool:
+    return any(char.isalpha() for char in token)
+
+
+def revise(text: str, lang: str, vocabulary: list[str], rng: random.Random) -> str:
+    """A lightly revised copy: what a student does to a copy-paste answer."""
+    edit = rng.choice((_drop_words, _swap_words, _delete_clause))
+    text = edit(text, lang, rng)
+    text = _replace_words(text, lang, vocabulary, rng, rate=rng.uniform(0.05, 0.10))
+    return _restyle(text, rng)
+
+
+def _edited(units: list[str], lang: str) -> str:
+    return "".join(units) if lang in UNSPACED else " ".join(units)
+
+
+def _word_positions(units: list[str]) -> list[int]:
+    return [i for i, unit in enumerate(units) if _is_wordlike(unit)]
+
+
+def _drop_words(text: str, lang: str, rng: random.Random) -> str:
+    units = tokens(text, lang)
+    for position in sorted(rng.sample(_word_positions(units), rng.randint(1, 3)), reverse=True):
+        del units[position]
+    return _edited(units, lang)
+
+
+def _swap_words(text: str, lang: str, rng: random.Random) -> str:
+    units = tokens(text, lang)
+    for _ in range(rng.randint(1, 2)):
+        position = rng.randrange(len(units) - 1)
+        units[position], units[position + 1] = units[position + 1], units[position]
+    return _edited(units, lang)
+
+
+def _delete_clause(text: str, lang: str, rng: random.Random) -> str:
+    # A clause between two commas, at most a third of the passage; none -> drop words instead.
+    pieces = CLAUSE_SEPARATOR.split(text)
+    separators = CLAUSE_SEPARATOR.findall(text)
+    inner = [i for i in range(1, len(pieces) - 1) if len(pieces[i]) <= len(text) / 3]
+    if not inner:
+        return _drop_words(text, lang, rng)
+    gone = rng.choice(inner)
+    kept = [piece + (separators[i] if i < len(separators) else "") for i, piece in enumerate(pieces) if i != gone]
+    return "".join(kept)
+
+
+def _replace_words(text: str, lang: str, vocabulary: list[str], rng: random.Random, rate: float) -> str:
+    units = tokens(text, lang)
+    positions = _word_positions(units)
+    for position in rng.sample(positions, max(1, round(rate * len(positions)))):
+        replacement = rng.choice(vocabulary)
+        while replacement == units[position] and len(vocabulary) > 1:
+            replacement = rng.choice(vocabulary)
+        units[position] = replacement
+    return _edited(units, lang)
+
+
+def _restyle(text: str, rng: random.Random) -> str:
+    # Case and punctuation: invisible to dedup's normalization, but real copies have them.
+    text = "".join(PUNCTUATION_SWAPS.get(char, char) if rng.random() < 0.5 else char for char in text)
+    return text[0].swapcase() + text[1:] if text else text
+
+
+def build_language(lang: str, articles: list[list[str]], per_language: int, rng: random.Random) -> list[Doc]:
+    """Sources, copies, revised copies and held-out independent passages of one language."""
+    docs, pool, held_out = [], [], []
+    for a, paragraphs in enumerate(articles):
+        hold = rng.randrange(len(paragraphs)) if len(paragraphs) > 1 else -1
+        vocabulary = article_vocabulary(paragraphs, lang)
+        for p, text in enumerate(paragraphs):
+            if p == hold:
+                held_out.append(text)
+                continue
+            doc = Doc(f"{lang}-a{a}-p{p}", text, lang, "source")
+            docs.append(doc)
+            pool.append((doc, vocabulary))
+    rng.shuffle(pool)
+    copies = _copies(pool, lang, "copy", per_language, rng)
+    revised = _copies(pool, lang, "revised", per_language, rng, exclude={doc.source for doc in copies})
+    independent = []
+    for i, text in enumerate(held_out):
+        cut = passage(text, lang, rng)
+        if cut is not None:
+            independent.append(Doc(f"{lang}-held{i}", cut, lang, "independent"))
+    return docs + copies + revised + independent
+
+
+def _copies(pool: list[tuple[Doc, list[str]]], lang: str, kind: str, count: int, rng: random.Random,
+            exclude: frozenset | set = frozenset()) -> list[Doc]:
+    made = []
+    for source, vocabulary in pool:
+        if len(made) == count:
+            break
+        if source.id in exclude:
+            continue
+        cut = passage(source.text, lang, rng)
+        if cut is None:
+            continue
+        text = cut if kind == "copy" else revise(cut, lang, vocabulary, rng)
+        made.append(Doc(f"{source.id}-{kind}", text, lang, kind, source.id))
+    return made
+
+
+def build_corpus(per_language: int, seed: int) -> list[Doc]:
+    docs = []
+    for path in sorted(DATA.glob("xquad.*.json")):
+        lang = path.name.split(".")[1]
+        docs += build_language(lang, load_articles(path), per_language, random.Random(f"{seed}-{lang}"))
+    # Copies must not sit next to their sources in the stream (nor in the same input file).
+    random.Random(seed).shuffle(docs)
+    return docs
+
+
+# ----------------------------------------------------------------------------- methods
+
+
+def run_staged(docs: list[Doc], containment: ContainmentConfig | None, folder: Path) -> dict[str, str]:
+    """curate's four dedup stages; returns {id: drop reason} of removed docs, and checks that a
+    removed copy shares its source's cluster (reason "wrong_cluster" otherwise)."""
+    inputs = folder / "input"
+    inputs.mkdir(parents=True)
+    for part in range(4):  # several files and 2 tasks: docs spread over ranks, as in production
+        with open(inputs / f"part-{part}.jsonl", "w", encoding="utf-8") as handle:
+            for doc in docs[part::4]:
+                handle.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
+    work_dir, config = str(folder / "dedup"), MinHashConfig()
+    stages = [
+        ([JsonlReader(str(inputs)), DedupSignatures(work_dir, config, containment)], 2),
+        ([DedupBuckets(work_dir, config, containment=containment)], 2),
+        ([DedupClusters(work_dir)], 1),
+        ([JsonlReader(str(inputs)), DedupFilter(work_dir, rejects=JsonlWriter(str(folder / "rejects"))),
+          JsonlWriter(str(folder / "kept"))], 2),
+    ]
+    for i, (pipeline, tasks) in enumerate(stages):
+        LocalPipelineExecutor(pipeline, tasks=tasks, workers=1, logging_dir=str(folder / f"logs{i}")).run()
+    cluster = {doc.id: doc.metadata.get("dup_cluster") for doc in _read(folder / "kept")}
+    removed = {}
+    for doc in _read(folder / "rejects"):
+        cluster[doc.id] = doc.metadata.get("dup_cluster")
+        removed[doc.id] = doc.metadata["drop_reason"]
+    by_id = {doc.id: doc for doc in docs}
+    for doc_id in removed:
+        source = by_id[doc_id].source
+        if source is not None and cluster[doc_id] != cluster.get(source):
+            removed[doc_id] = "wrong_cluster"
+    return removed
+
+
+def _read(folder: Path):
+    reader = JsonlReader(str(folder))
+    for path in sorted(folder.glob("*.jsonl*")):
+        yield from reader.read_file(path.name)
+
+
+def run_datasketch(docs: list[Doc], shingles: list[np.ndarray], threshold: float) -> dict[str, str]:
+    """MinHashLSH candidates (no verification), clustered; all but the largest of a cluster go."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=128)
+    minhashes = []
+    for i, hashes in enumerate(shingles):
+        minhash = MinHash(num_perm=128)
+        minhash.update_batch([h.tobytes() for h in hashes])
+        minhashes.append(minhash)
+        lsh.insert(str(i), minhash)
+    parent = list(range(len(docs)))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for i, minhash in enumerate(minhashes):
+        for j in map(int, lsh.query(minhash)):
+            parent[max(find(i), find(j))] = min(find(i), find(j))
+    groups: dict[int, list[int]] = {}
+    for i in range(len(docs)):
+        groups.setdefault(find(i), []).append(i)
+    removed = {}
+    for group in groups.values():
+        survivor = max(group, key=lambda i: (len(shingles[i]), -i))
+        removed.update({docs[i].id: "near_duplicate" for i in group if i != survivor})
+    return removed
+
+
+# ----------------------------------------------------------------------------- exact containment
+
+
+def best_containment(docs: list[Doc], shingles: list[np.ndarray]) -> np.ndarray:
+    """Per doc: the largest |D ∩ E| / |D| over docs E at least as large (those that would keep
+    it as a contained copy). Exact, via an inverted index; the headroom any threshold has."""
+    postings: dict[int, list[int]] = {}
+    for i, hashes in enumerate(shingles):
+        for value in hashes.tolist():
+            postings.setdefault(value, []).append(i)
+    best = np.zeros(len(docs))
+    for i, hashes in enumerate(shingles):
+        shared = Counter(j for value in hashes.tolist() for j in postings[value] if j != i)
+        best[i] = max((count / len(hashes) for j, count in shared.items() if len(shingles[j]) >= len(hashes)),
+                      default=0.0)
+    return best
+
+
+def containment_in_source(docs: list[Doc], shingles: list[np.ndarray]) -> np.ndarray:
+    index = {doc.id: i for i, doc in enumerate(docs)}
+    result = np.full(len(docs), np.nan)
+    for i, doc in enumerate(docs):
+        if doc.source is not None:
+            shared = len(np.intersect1d(shingles[i], shingles[index[doc.source]], assume_unique=True))
+            result[i] = shared / len(shingles[i])
+    return result
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def rates(docs: list[Doc], removed: dict[str, str], lang: str | None) -> tuple[str, str, str, int]:
+    """'caught/total' for copies and revised copies, 'flagged/total (rate)' for independent
+    texts (sources and held-out passages), and the count of copies caught in a wrong cluster."""
+    chosen = [doc for doc in docs if lang is None or doc.lang == lang]
+
+    def caught(kind: str) -> str:
+        group = [doc for doc in chosen if doc.kind == kind]
+        hits = sum(removed.get(doc.id) not in (None, "wrong_cluster") for doc in group)
+        return f"{hits}/{len(group)}"
+
+    independent = [doc for doc in chosen if doc.kind in ("source", "independent")]
+    flagged = sum(doc.id in removed for doc in independent)
+    wrong = sum(removed.get(doc.id) == "wrong_cluster" for doc in chosen)
+    return caught("copy"), caught("revised"), f"{flagged}/{len(independent)} ({flagged / len(independent):.1%})", wrong
+
+
+def print_table(docs: list[Doc], results: dict[str, dict[str, str]]) -> None:
+    languages = sorted({doc.lang for doc in docs})
+    for name, removed in results.items():
+        print(f"\n{name}")
+        print(f"  {'lang':5s} {'copy-paste':>11s} {'revised':>9s} {'false positives':>17s}")
+        for lang in [*languages, None]:
+            copy, revised, false_positives, wrong = rates(docs, removed, lang)
+            note = f"  ({wrong} caught in a wrong cluster)" if wrong else ""
+            print(f"  {lang or 'all':5s} {copy:>11s} {revised:>9s} {false_positives:>17s}{note}")
+
+
+def print_containment(docs: list[Doc], shingles: list[np.ndarray], config: ContainmentConfig) -> None:
+    """Distribution of exact containment per kind, and its margin over effective_threshold."""
+    in_source = containment_in_source(docs, shingles)
+    best = best_containment(docs, shingles)
+    margin = np.array([value - effective_threshold(len(hashes), config)
+                       for value, hashes in zip(best, shingles, strict=True)])
+    print("\nexact containment (copies: in their source; independent: best over larger docs)")
+    print(f"  {'kind':12s} {'n':>5s} {'min':>5s} {'p10':>5s} {'p50':>5s} {'p90':>5s} {'max':>5s}  shingles p50")
+    for kind in KINDS:
+        mask = np.array([doc.kind == kind for doc in docs])
+        values = in_source[mask] if kind in ("copy", "revised") else best[mask]
+        sizes = np.median([len(shingles[i]) for i in np.flatnonzero(mask)])
+        low, p10, p50, p90, high = np.percentile(values, [0, 10, 50, 90, 100])
+        print(f"  {kind:12s} {mask.sum():5d} {low:5.2f} {p10:5.2f} {p50:5.2f} {p90:5.2f} {high:5.2f}  {sizes:.0f}")
+    independent = np.array([doc.kind in ("source", "independent") for doc in docs])
+    closest = np.argsort(-margin[independent])[:3]
+    ids = [docs[i] for i in np.flatnonzero(independent)]
+    print(f"  closest independent texts to the threshold ({config.threshold}, min_shingles {config.min_shingles}):")
+    for i in closest:
+        doc = ids[i]
+        print(f"    {doc.id:22s} containment {best[independent][i]:.2f}, margin {margin[independent][i]:+.2f}")
+
+
+ALTERNATIVES = {
+    "containment threshold 0.5": ContainmentConfig(threshold=0.5),
+    "containment threshold 0.5, min_shingles 16": ContainmentConfig(threshold=0.5, min_shingles=16),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-language", type=int, default=20, help="copy-paste and revised copies per language")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--alternatives", action="store_true", help=f"also run {', '.join(ALTERNATIVES)}")
+    args = parser.parse_args()
+    if not any(DATA.glob("xquad.*.json")):
+        print(f"no XQuAD data under {DATA.resolve()}: nothing to measure")
+        sys.exit(0)
+    start = time.perf_counter()
+    docs = build_corpus(args.per_language, args.seed)
+    counts = Counter(doc.kind for doc in docs)
+    print(f"{len(docs)} docs in {len({doc.lang for doc in docs})} languages: "
+          + ", ".join(f"{counts[kind]} {kind}" for kind in KINDS))
+    shingles = [shingle_hashes(doc.text, MinHashConfig().ngram) for doc in docs]
+    print_containment(docs, shingles, ContainmentConfig())
+
+    methods = {"curate, Jaccard only (near 0.75)": None, "curate + ContainmentConfig() defaults": ContainmentConfig()}
+    if args.alternatives:
+        methods.update({f"curate + {name}": config for name, config in ALTERNATIVES.items()})
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for i, (name, containment) in enumerate(methods.items()):
+            results[name] = run_staged(docs, containment, Path(folder) / f"run{i}")
+    for threshold in (0.7, 0.8):
+        results[f"datasketch MinHashLSH {threshold} (128 perms, unverified)"] = run_datasketch(docs, shingles, threshold)
+    print_table(docs, results)
+    print(f"\n{time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
