@@ -27,6 +27,7 @@ reason). Every removed independent text is a false positive.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -58,6 +59,7 @@ UNSPACED = {"zh", "th"}  # passages measured in characters, edits made on charac
 WORDS_RANGE = (40, 80)  # passage size in words (spaced scripts) ...
 CHARS_RANGE = (80, 200)  # ... or in characters (unspaced)
 SENTENCES_RANGE = (2, 4)
+MAX_COPY_SHARE = 0.75  # a copy is at most this share of its source
 KINDS = ("copy", "revised", "source", "independent")
 # Sentence ends: Latin/Cyrillic/Greek ".!?", Greek question mark ";", Hindi danda, Arabic "؟".
 SENTENCE_END = {"zh": re.compile(r"(?<=[。！？])"), "th": re.compile(r"\s+"),
@@ -227,8 +229,8 @@ def _copies(pool: list[tuple[Doc, list[str]]], lang: str, kind: str, count: int,
         if source.id in exclude:
             continue
         cut = passage(source.text, lang, rng)
-        if cut is None:
-            continue
+        if cut is None or size(cut, lang) > MAX_COPY_SHARE * size(source.text, lang):
+            continue  # a copy of (nearly) the whole paragraph is a plain duplicate, not a partial copy
         text = cut if kind == "copy" else revise(cut, lang, vocabulary, rng)
         made.append(Doc(f"{source.id}-{kind}", text, lang, kind, source.id))
     return made
@@ -264,8 +266,10 @@ def run_staged(docs: list[Doc], containment: ContainmentConfig | None, folder: P
         ([JsonlReader(str(inputs)), DedupFilter(work_dir, rejects=JsonlWriter(str(folder / "rejects"))),
           JsonlWriter(str(folder / "kept"))], 2),
     ]
-    for i, (pipeline, tasks) in enumerate(stages):
-        LocalPipelineExecutor(pipeline, tasks=tasks, workers=1, logging_dir=str(folder / f"logs{i}")).run()
+    # datatrove logs every task's stats to stderr; keep them in a file (an exception still shows).
+    with open(folder / "executor.log", "w") as log, contextlib.redirect_stderr(log):
+        for i, (pipeline, tasks) in enumerate(stages):
+            LocalPipelineExecutor(pipeline, tasks=tasks, workers=1, logging_dir=str(folder / f"logs{i}")).run()
     cluster = {doc.id: doc.metadata.get("dup_cluster") for doc in _read(folder / "kept")}
     removed = {}
     for doc in _read(folder / "rejects"):
