@@ -1,6 +1,6 @@
 """Partial copies on real text: Jaccard dedup vs containment dedup, per language.
 
-    PYTHONPATH=. python bench/bench_containment.py [--per-language 20] [--alternatives]
+    PYTHONPATH=. python bench/bench_containment.py [--per-language 20] [--seed 0]
 
 Data: XQuAD (../shared/data/xquad/xquad.*.json relative to the repo root: 240 Wikipedia
 paragraphs in 48 articles, the same paragraphs translated into 12 languages). One run over
@@ -19,9 +19,11 @@ all languages at once (so cross-language pairs are tested too):
 Methods: curate's staged dedup (DedupSignatures -> DedupBuckets -> DedupClusters ->
 DedupFilter, run by datatrove's LocalPipelineExecutor) without and with containment, and plain
 datasketch MinHashLSH at 0.7 and 0.8 (no verification, as datatrove/datasketch/rensa ship it)
-over the same 5-gram shingle hashes. A copy counts as caught when it is removed; a removed
-copy whose cluster is not its source's is reported separately (it was caught for the wrong
-reason). Every removed independent text is a false positive.
+over the same 5-gram shingle hashes. A copy counts as caught when it is removed into its
+source's cluster; every removed independent text is a false positive (cross-language ones,
+e.g. a list of team names kept in Latin script by several translations, are counted apart).
+Before the runs, exact containment over all pairs maps the threshold trade-off (the staged
+runs match it: winnowing loses no candidate here).
 """
 
 from __future__ import annotations
@@ -61,9 +63,9 @@ CHARS_RANGE = (80, 200)  # ... or in characters (unspaced)
 SENTENCES_RANGE = (2, 4)
 MAX_COPY_SHARE = 0.75  # a copy is at most this share of its source
 KINDS = ("copy", "revised", "source", "independent")
-# Sentence ends: Latin/Cyrillic/Greek ".!?", Greek question mark ";", Hindi danda, Arabic "؟".
+# Sentence ends: ".!?", Greek question marks (";" and U+037E), Hindi danda, Arabic "؟".
 SENTENCE_END = {"zh": re.compile(r"(?<=[。！？])"), "th": re.compile(r"\s+"),
-                "el": re.compile(r"(?<=[.!?;;])\s+")}
+                "el": re.compile(r"(?<=[.!?;\u037e])\s+")}
 DEFAULT_SENTENCE_END = re.compile(r"(?<=[.!?।؟])\s+")
 CLAUSE_SEPARATOR = re.compile(r"[,，、،]")
 PUNCTUATION_SWAPS = {",": ";", ".": "!", "，": "、", "。": "！", "،": ",", "؟": "?", "।": "."}
@@ -76,6 +78,8 @@ class Doc:
     lang: str
     kind: str  # one of KINDS
     source: str | None = None  # copies: the id of the source they were taken from
+    edit: str = ""  # revised copies: the edit made besides replacing words ...
+    replaced: float = 0.0  # ... and the share of words replaced
 
 
 # ----------------------------------------------------------------------------- data
@@ -136,12 +140,13 @@ def _is_wordlike(token: str) -> bool:
     return any(char.isalpha() for char in token)
 
 
-def revise(text: str, lang: str, vocabulary: list[str], rng: random.Random) -> str:
-    """A lightly revised copy: what a student does to a copy-paste answer."""
+def revise(text: str, lang: str, vocabulary: list[str], rng: random.Random) -> tuple[str, str, float]:
+    """A lightly revised copy (what a student does to a copy-paste answer), the name of its
+    extra edit and the share of words replaced."""
     edit = rng.choice((_drop_words, _swap_words, _delete_clause))
-    text = edit(text, lang, rng)
-    text = _replace_words(text, lang, vocabulary, rng, rate=rng.uniform(0.05, 0.10))
-    return _restyle(text, rng)
+    rate = rng.uniform(0.05, 0.10)
+    text = _replace_words(edit(text, lang, rng), lang, vocabulary, rng, rate)
+    return _restyle(text, rng), edit.__name__.strip("_"), rate
 
 
 def _edited(units: list[str], lang: str) -> str:
@@ -168,7 +173,8 @@ def _swap_words(text: str, lang: str, rng: random.Random) -> str:
 
 
 def _delete_clause(text: str, lang: str, rng: random.Random) -> str:
-    # A clause between two commas, at most a third of the passage; none -> drop words instead.
+    # A clause between two commas, at most a third of the passage; none (Thai has no commas)
+    # -> drop words instead.
     pieces = CLAUSE_SEPARATOR.split(text)
     separators = CLAUSE_SEPARATOR.findall(text)
     inner = [i for i in range(1, len(pieces) - 1) if len(pieces[i]) <= len(text) / 3]
@@ -231,8 +237,11 @@ def _copies(pool: list[tuple[Doc, list[str]]], lang: str, kind: str, count: int,
         cut = passage(source.text, lang, rng)
         if cut is None or size(cut, lang) > MAX_COPY_SHARE * size(source.text, lang):
             continue  # a copy of (nearly) the whole paragraph is a plain duplicate, not a partial copy
-        text = cut if kind == "copy" else revise(cut, lang, vocabulary, rng)
-        made.append(Doc(f"{source.id}-{kind}", text, lang, kind, source.id))
+        if kind == "copy":
+            made.append(Doc(f"{source.id}-{kind}", cut, lang, kind, source.id))
+        else:
+            text, edit, rate = revise(cut, lang, vocabulary, rng)
+            made.append(Doc(f"{source.id}-{kind}", text, lang, kind, source.id, edit, rate))
     return made
 
 
@@ -248,16 +257,19 @@ def build_corpus(per_language: int, seed: int) -> list[Doc]:
 
 # ----------------------------------------------------------------------------- methods
 
+# What a method did: {removed doc id: ids of the other docs in its cluster}.
+Removed = dict[str, set[str]]
 
-def run_staged(docs: list[Doc], containment: ContainmentConfig | None, folder: Path) -> dict[str, str]:
-    """curate's four dedup stages; returns {id: drop reason} of removed docs, and checks that a
-    removed copy shares its source's cluster (reason "wrong_cluster" otherwise)."""
+
+def run_staged(docs: list[Doc], containment: ContainmentConfig | None, folder: Path) -> Removed:
+    """curate's four dedup stages, 2 tasks over 4 input files (docs spread over ranks)."""
     inputs = folder / "input"
     inputs.mkdir(parents=True)
-    for part in range(4):  # several files and 2 tasks: docs spread over ranks, as in production
+    for part in range(4):
         with open(inputs / f"part-{part}.jsonl", "w", encoding="utf-8") as handle:
             for doc in docs[part::4]:
-                handle.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
+                # `lang` stands for what the LID step writes before dedup in a recipe
+                handle.write(json.dumps({"id": doc.id, "text": doc.text, "lang": doc.lang}, ensure_ascii=False) + "\n")
     work_dir, config = str(folder / "dedup"), MinHashConfig()
     stages = [
         ([JsonlReader(str(inputs)), DedupSignatures(work_dir, config, containment)], 2),
@@ -270,17 +282,13 @@ def run_staged(docs: list[Doc], containment: ContainmentConfig | None, folder: P
     with open(folder / "executor.log", "w") as log, contextlib.redirect_stderr(log):
         for i, (pipeline, tasks) in enumerate(stages):
             LocalPipelineExecutor(pipeline, tasks=tasks, workers=1, logging_dir=str(folder / f"logs{i}")).run()
-    cluster = {doc.id: doc.metadata.get("dup_cluster") for doc in _read(folder / "kept")}
-    removed = {}
-    for doc in _read(folder / "rejects"):
-        cluster[doc.id] = doc.metadata.get("dup_cluster")
-        removed[doc.id] = doc.metadata["drop_reason"]
-    by_id = {doc.id: doc for doc in docs}
-    for doc_id in removed:
-        source = by_id[doc_id].source
-        if source is not None and cluster[doc_id] != cluster.get(source):
-            removed[doc_id] = "wrong_cluster"
-    return removed
+    removed_ids = {doc.id for doc in _read(folder / "rejects")}
+    members: dict[str, set[str]] = {}
+    for doc in [*_read(folder / "kept"), *_read(folder / "rejects")]:
+        if "dup_cluster" in doc.metadata:
+            members.setdefault(doc.metadata["dup_cluster"], set()).add(doc.id)
+    mates = {doc_id: group for group in members.values() for doc_id in group}
+    return {doc_id: mates[doc_id] - {doc_id} for doc_id in removed_ids}
 
 
 def _read(folder: Path):
@@ -289,15 +297,16 @@ def _read(folder: Path):
         yield from reader.read_file(path.name)
 
 
-def run_datasketch(docs: list[Doc], shingles: list[np.ndarray], threshold: float) -> dict[str, str]:
-    """MinHashLSH candidates (no verification), clustered; all but the largest of a cluster go."""
+def run_datasketch(docs: list[Doc], shingles: list[np.ndarray], threshold: float) -> Removed:
+    """MinHashLSH candidates, unverified (as peers ship it), clustered; the doc with the most
+    shingles of each cluster survives, as in curate."""
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=128)
     minhashes = []
     for i, hashes in enumerate(shingles):
         minhash = MinHash(num_perm=128)
-        minhash.update_batch([h.tobytes() for h in hashes])
+        minhash.update_batch([value.tobytes() for value in hashes])
         minhashes.append(minhash)
         lsh.insert(str(i), minhash)
     parent = list(range(len(docs)))
@@ -310,101 +319,134 @@ def run_datasketch(docs: list[Doc], shingles: list[np.ndarray], threshold: float
 
     for i, minhash in enumerate(minhashes):
         for j in map(int, lsh.query(minhash)):
-            parent[max(find(i), find(j))] = min(find(i), find(j))
+            root_i, root_j = find(i), find(j)
+            parent[max(root_i, root_j)] = min(root_i, root_j)
     groups: dict[int, list[int]] = {}
     for i in range(len(docs)):
         groups.setdefault(find(i), []).append(i)
     removed = {}
     for group in groups.values():
         survivor = max(group, key=lambda i: (len(shingles[i]), -i))
-        removed.update({docs[i].id: "near_duplicate" for i in group if i != survivor})
+        ids = {docs[i].id for i in group}
+        removed.update({docs[i].id: ids - {docs[i].id} for i in group if i != survivor})
     return removed
 
 
 # ----------------------------------------------------------------------------- exact containment
 
 
-def best_containment(docs: list[Doc], shingles: list[np.ndarray]) -> np.ndarray:
-    """Per doc: the largest |D ∩ E| / |D| over docs E at least as large (those that would keep
-    it as a contained copy). Exact, via an inverted index; the headroom any threshold has."""
-    postings: dict[int, list[int]] = {}
+@dataclass
+class Containment:
+    """Exact containment of every doc, independent of any candidate generation."""
+
+    sizes: np.ndarray  # shingles per doc
+    in_source: np.ndarray  # copies: |C ∩ S| / |C| with S their source; NaN for other docs
+    best: np.ndarray  # max |D ∩ E| / |D| over docs E at least as large (that would keep E, drop D)
+    container: np.ndarray  # that E (-1: none shares a shingle)
+
+
+def measure_containment(docs: list[Doc], shingles: list[np.ndarray]) -> Containment:
+    postings: dict[int, list[int]] = {}  # inverted index: shingle -> docs
     for i, hashes in enumerate(shingles):
         for value in hashes.tolist():
             postings.setdefault(value, []).append(i)
-    best = np.zeros(len(docs))
+    sizes = np.array([len(hashes) for hashes in shingles])
+    best, container = np.zeros(len(docs)), np.full(len(docs), -1)
     for i, hashes in enumerate(shingles):
         shared = Counter(j for value in hashes.tolist() for j in postings[value] if j != i)
-        best[i] = max((count / len(hashes) for j, count in shared.items() if len(shingles[j]) >= len(hashes)),
-                      default=0.0)
-    return best
-
-
-def containment_in_source(docs: list[Doc], shingles: list[np.ndarray]) -> np.ndarray:
+        larger = {j: count for j, count in shared.items() if sizes[j] >= sizes[i]}
+        if larger:
+            container[i] = max(larger, key=larger.get)
+            best[i] = larger[container[i]] / sizes[i]
     index = {doc.id: i for i, doc in enumerate(docs)}
-    result = np.full(len(docs), np.nan)
+    in_source = np.full(len(docs), np.nan)
     for i, doc in enumerate(docs):
         if doc.source is not None:
-            shared = len(np.intersect1d(shingles[i], shingles[index[doc.source]], assume_unique=True))
-            result[i] = shared / len(shingles[i])
-    return result
+            source = shingles[index[doc.source]]
+            in_source[i] = len(np.intersect1d(shingles[i], source, assume_unique=True)) / sizes[i]
+    return Containment(sizes, in_source, best, container)
 
 
 # ----------------------------------------------------------------------------- report
 
 
-def rates(docs: list[Doc], removed: dict[str, str], lang: str | None) -> tuple[str, str, str, int]:
-    """'caught/total' for copies and revised copies, 'flagged/total (rate)' for independent
-    texts (sources and held-out passages), and the count of copies caught in a wrong cluster."""
+def _is_independent(doc: Doc) -> bool:
+    return doc.kind in ("source", "independent")
+
+
+def score(docs: list[Doc], removed: Removed, lang: str | None) -> list[str]:
+    """Table cells: copies and revised copies caught (removed into their source's cluster),
+    independent texts removed (of which cross-language: no doc of their language in the cluster)."""
     chosen = [doc for doc in docs if lang is None or doc.lang == lang]
-
-    def caught(kind: str) -> str:
+    language = {doc.id: doc.lang for doc in docs}
+    cells = []
+    for kind in ("copy", "revised"):
         group = [doc for doc in chosen if doc.kind == kind]
-        hits = sum(removed.get(doc.id) not in (None, "wrong_cluster") for doc in group)
-        return f"{hits}/{len(group)}"
+        caught = sum(doc.source in removed.get(doc.id, ()) for doc in group)
+        cells.append(f"{caught}/{len(group)}")
+    independent = [doc for doc in chosen if _is_independent(doc)]
+    flagged = [doc for doc in independent if doc.id in removed]
+    cross = sum(all(language[mate] != doc.lang for mate in removed[doc.id]) for doc in flagged)
+    cells.append(f"{len(flagged)}/{len(independent)} ({len(flagged) / len(independent):.1%})")
+    cells.append(str(cross) if cross else "")
+    return cells
 
-    independent = [doc for doc in chosen if doc.kind in ("source", "independent")]
-    flagged = sum(doc.id in removed for doc in independent)
-    wrong = sum(removed.get(doc.id) == "wrong_cluster" for doc in chosen)
-    return caught("copy"), caught("revised"), f"{flagged}/{len(independent)} ({flagged / len(independent):.1%})", wrong
 
-
-def print_table(docs: list[Doc], results: dict[str, dict[str, str]]) -> None:
+def print_table(docs: list[Doc], results: dict[str, Removed]) -> None:
     languages = sorted({doc.lang for doc in docs})
     for name, removed in results.items():
         print(f"\n{name}")
-        print(f"  {'lang':5s} {'copy-paste':>11s} {'revised':>9s} {'false positives':>17s}")
+        print(f"  {'lang':5s} {'copy-paste':>11s} {'revised':>9s} {'false positives':>16s} {'of which cross-lang':>20s}")
         for lang in [*languages, None]:
-            copy, revised, false_positives, wrong = rates(docs, removed, lang)
-            note = f"  ({wrong} caught in a wrong cluster)" if wrong else ""
-            print(f"  {lang or 'all':5s} {copy:>11s} {revised:>9s} {false_positives:>17s}{note}")
+            copy, revised, false_positives, cross = score(docs, removed, lang)
+            print(f"  {lang or 'all':5s} {copy:>11s} {revised:>9s} {false_positives:>16s} {cross:>20s}")
+    print("\n  (caught = removed, clustered with its source; false positive = an independent text removed)")
 
 
-def print_containment(docs: list[Doc], shingles: list[np.ndarray], config: ContainmentConfig) -> None:
-    """Distribution of exact containment per kind, and its margin over effective_threshold."""
-    in_source = containment_in_source(docs, shingles)
-    best = best_containment(docs, shingles)
-    margin = np.array([value - effective_threshold(len(hashes), config)
-                       for value, hashes in zip(best, shingles, strict=True)])
-    print("\nexact containment (copies: in their source; independent: best over larger docs)")
-    print(f"  {'kind':12s} {'n':>5s} {'min':>5s} {'p10':>5s} {'p50':>5s} {'p90':>5s} {'max':>5s}  shingles p50")
+def print_distribution(docs: list[Doc], measured: Containment) -> None:
+    print("\nexact containment (copies: in their source; others: best over docs at least as large)")
+    print(f"  {'kind':12s} {'n':>5s} {'min':>5s} {'p10':>5s} {'p50':>5s} {'p90':>5s} {'max':>5s}  median shingles")
     for kind in KINDS:
         mask = np.array([doc.kind == kind for doc in docs])
-        values = in_source[mask] if kind in ("copy", "revised") else best[mask]
-        sizes = np.median([len(shingles[i]) for i in np.flatnonzero(mask)])
+        values = measured.in_source[mask] if kind in ("copy", "revised") else measured.best[mask]
         low, p10, p50, p90, high = np.percentile(values, [0, 10, 50, 90, 100])
-        print(f"  {kind:12s} {mask.sum():5d} {low:5.2f} {p10:5.2f} {p50:5.2f} {p90:5.2f} {high:5.2f}  {sizes:.0f}")
-    independent = np.array([doc.kind in ("source", "independent") for doc in docs])
-    closest = np.argsort(-margin[independent])[:3]
-    ids = [docs[i] for i in np.flatnonzero(independent)]
-    print(f"  closest independent texts to the threshold ({config.threshold}, min_shingles {config.min_shingles}):")
-    for i in closest:
-        doc = ids[i]
-        print(f"    {doc.id:22s} containment {best[independent][i]:.2f}, margin {margin[independent][i]:+.2f}")
+        print(f"  {kind:12s} {mask.sum():5d} {low:5.2f} {p10:5.2f} {p50:5.2f} {p90:5.2f} {high:5.2f}  "
+              f"{np.median(measured.sizes[mask]):.0f}")
+    revised = [i for i, doc in enumerate(docs) if doc.kind == "revised"]
+    edits = ("drop_words", "swap_words", "delete_clause")
+    groups = {name: [i for i in revised if docs[i].edit == name] for name in edits}
+    groups["5-7.5% replaced"] = [i for i in revised if docs[i].replaced < 0.075]
+    groups["7.5-10% replaced"] = [i for i in revised if docs[i].replaced >= 0.075]
+    print("  revised, median containment by edit: " + ", ".join(
+        f"{name} {np.median(measured.in_source[group]):.2f} (n={len(group)})" for name, group in groups.items()))
+    independent = [i for i, doc in enumerate(docs) if _is_independent(doc)]
+    print("  independent texts most contained in another doc:")
+    for i in sorted(independent, key=lambda i: -measured.best[i])[:4]:
+        print(f"    {docs[i].id:14s} ({measured.sizes[i]:3d} shingles) in {docs[measured.container[i]].id:14s} "
+              f"{measured.best[i]:.2f}")
 
 
+def print_sweep(docs: list[Doc], measured: Containment, grid: list[ContainmentConfig]) -> None:
+    """What verification would accept with perfect candidates, for other (threshold,
+    min_shingles): a cheap map of the trade-off; the pipeline runs confirm chosen points."""
+    kinds = np.array([doc.kind for doc in docs])
+    independent = np.isin(kinds, ("source", "independent"))
+    cross = np.array([c >= 0 and docs[c].lang != doc.lang for doc, c in zip(docs, measured.container, strict=True)])
+    print("\ncontainment verification alone, exact sets (copy/revised in their source; FP: independent texts)")
+    print(f"  {'threshold':>9s} {'min_shingles':>12s} {'copy-paste':>10s} {'revised':>8s} {'FP':>4s} {'cross-lang':>10s}")
+    for config in grid:
+        needed = np.array([effective_threshold(int(size), config) for size in measured.sizes])
+        copies = (measured.in_source >= needed)[kinds == "copy"].mean()
+        revised = (measured.in_source >= needed)[kinds == "revised"].mean()
+        flagged = independent & (measured.best >= needed)
+        print(f"  {config.threshold:9.2f} {config.min_shingles:12d} {copies:10.1%} {revised:8.1%} "
+              f"{flagged.sum():4d} {(flagged & cross).sum():10d}")
+
+
+SWEEP = [ContainmentConfig(threshold=t, min_shingles=m) for t in (0.7, 0.6, 0.5, 0.45, 0.4) for m in (8, 16, 24)]
 ALTERNATIVES = {
-    "containment threshold 0.5": ContainmentConfig(threshold=0.5),
-    "containment threshold 0.5, min_shingles 16": ContainmentConfig(threshold=0.5, min_shingles=16),
+    "threshold 0.5": ContainmentConfig(threshold=0.5),
+    "threshold 0.5, min_shingles 16": ContainmentConfig(threshold=0.5, min_shingles=16),
 }
 
 
@@ -412,7 +454,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-language", type=int, default=20, help="copy-paste and revised copies per language")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--alternatives", action="store_true", help=f"also run {', '.join(ALTERNATIVES)}")
     args = parser.parse_args()
     if not any(DATA.glob("xquad.*.json")):
         print(f"no XQuAD data under {DATA.resolve()}: nothing to measure")
@@ -423,11 +464,12 @@ def main() -> None:
     print(f"{len(docs)} docs in {len({doc.lang for doc in docs})} languages: "
           + ", ".join(f"{counts[kind]} {kind}" for kind in KINDS))
     shingles = [shingle_hashes(doc.text, MinHashConfig().ngram) for doc in docs]
-    print_containment(docs, shingles, ContainmentConfig())
+    measured = measure_containment(docs, shingles)
+    print_distribution(docs, measured)
+    print_sweep(docs, measured, SWEEP)
 
     methods = {"curate, Jaccard only (near 0.75)": None, "curate + ContainmentConfig() defaults": ContainmentConfig()}
-    if args.alternatives:
-        methods.update({f"curate + {name}": config for name, config in ALTERNATIVES.items()})
+    methods.update({f"curate + containment {name}": config for name, config in ALTERNATIVES.items()})
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for i, (name, containment) in enumerate(methods.items()):

