@@ -100,6 +100,9 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
             f"{'; label only' if lid.label_only else ''}.",
             "",
         ]
+    if stats.get("confusable_pairs"):
+        pairs = ", ".join(f"{pair} ({n})" for pair, n in stats["confusable_pairs"].items())
+        lines += [f"Records whose two best LID guesses were a confusable pair (kept under the first): {pairs}.", ""]
     if dedup is not None:
         near = dedup.near
         parts = ["exact (normalized text hash)",

@@ -213,6 +213,9 @@ def run(
     console.print(_summary_table(stats))
     console.print(_languages_table(stats))
     console.print(f"quarantined: {stats['quarantine']['total']}  ({layout.quarantine})")
+    if stats["confusable_pairs"]:
+        pairs = ", ".join(f"{pair} {n}" for pair, n in list(stats["confusable_pairs"].items())[:6])
+        console.print(f"confusable language pairs (LID top-2 close, not merged): {pairs}")
     console.print(f"done in {time.time() - started:.1f}s -> {layout.output}  (stats.json, README.md, data/)")
     if not stats["accounting"]["ok"]:
         _fail(AccountingError("the numbers do not add up: " + "; ".join(stats["accounting"]["problems"])))

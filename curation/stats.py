@@ -133,10 +133,16 @@ def build_stats(
     steps = summarize_steps(counters_frame(rows), order)
     written = sum(v["rows"] for v in published.values())
     problems = check_accounting(steps, written)
+    confusable: dict[str, int] = {}
+    for key, count in extra.items():
+        if "confusable/" in key:
+            pair = key.split("confusable/", 1)[1]
+            confusable[pair] = confusable.get(pair, 0) + count
     return {
         "steps": steps,
         "languages": published,
         "funnel": language_funnel(steps),
+        "confusable_pairs": dict(sorted(confusable.items(), key=lambda x: -x[1])),
         "other_counters": dict(sorted(extra.items())),
         "accounting": {"ok": not problems, "problems": problems},
     }

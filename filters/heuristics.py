@@ -510,7 +510,8 @@ class QualityFilter(Filter):
         self.per_language = {key: dict(values) for key, values in (per_language or {}).items()}
         for key, values in self.per_language.items():
             _replace(self.thresholds, values, f"per_language.{key}")  # fail at construction
-        self._configs: dict[tuple[str | None, str | None], LanguageConfig] = {}
+        # keyed by "lang|script" strings: datatrove dumps a step's attributes as JSON (executor.json)
+        self._configs: dict[str, LanguageConfig] = {}
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
         text = doc.text
@@ -543,7 +544,7 @@ class QualityFilter(Filter):
 
     def config(self, lang: str | None, script: str | None) -> LanguageConfig:
         """Thresholds, bounds and stop words for a language tag and script (cached)."""
-        key = (lang, script)
+        key = f"{lang}|{script}"
         if key not in self._configs:
             self._configs[key] = self._resolve(lang, script)
         return self._configs[key]

@@ -119,3 +119,14 @@ def test_ray_executor_runs_the_same_recipe(tmp_path, recipe_file):
     assert result.exit_code == 0, result.output
     stats = load_stats(tmp_path / "ray")
     assert stats["accounting"]["ok"] and stats["languages"]["und"]["rows"] == 18
+
+
+def test_model_steps_run_in_process_with_one_worker(tmp_path, recipe_file):
+    """workers=1 runs tasks in this process, and datatrove then dumps the used steps as JSON: they must serialize."""
+    make_inputs(tmp_path / "in", files=2)
+    recipe = base_recipe(tmp_path, "inproc", steps=[{"lid": None}, {"quality": {"thresholds": {"min_words": 5}}},
+                                                      {"dedup": None}])
+    recipe["executor"] = {"local": {"tasks": 2, "workers": 1}}
+    result = run_cli("run", recipe_file(recipe))
+    assert result.exit_code == 0, result.output
+    assert load_stats(tmp_path / "inproc")["accounting"]["ok"]

@@ -105,3 +105,10 @@ def test_output_loads_per_language_with_datasets_and_card_declares_configs(quick
     for folder in KEPT_FOLDERS.values():
         assert f"config_name: {folder}" in card
     assert "lid.176" in card
+
+
+def test_confusable_language_pairs_are_reported(quickstart):
+    output, _, _ = quickstart
+    stats = load_stats(output)
+    assert all("~" in pair and n > 0 for pair, n in stats["confusable_pairs"].items())
+    assert "hin~npi" in stats["confusable_pairs"]  # Hindi and Nepali share Devanagari and many words
