@@ -117,13 +117,13 @@ class Finalize(PipelineStep):
     name = "finalize"
     type = "curate"
 
-    def __init__(self, recipe: Recipe, layout: RunLayout, stage_names: list[str], order: list[CountedStepRef],
-                 folder_langs: dict[str, str]):
+    def __init__(self, recipe: Recipe, layout: RunLayout, stage_names: list[str],
+                 chains: list[list[CountedStepRef]], folder_langs: dict[str, str]):
         super().__init__()
         self.recipe = recipe
         self.layout = layout
         self.stage_names = stage_names
-        self.order = order
+        self.chains = chains
         self.folder_langs = folder_langs
 
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
@@ -131,7 +131,7 @@ class Finalize(PipelineStep):
         published = publish_shards(layout.staging, layout.output / "data")
         for folder, info in published.items():
             info["lang"] = self.folder_langs.get(folder, folder)
-        stats = build_stats({s: layout.logs(s) for s in self.stage_names}, self.order, published)
+        stats = build_stats({s: layout.logs(s) for s in self.stage_names}, self.chains, published)
         stats = {"recipe": self.recipe.name, "fingerprint": self.recipe.fingerprint(), **stats,
                  "quarantine": quarantine_summary(layout.quarantine)}
         layout.stats.write_text(json.dumps(stats, indent=2, ensure_ascii=False))
@@ -273,8 +273,9 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout) -
              if isinstance(step, CountedStep)]
     if len(set(order)) != len(order):
         raise RecipeError("two counted steps in one stage share a name; give your custom step class its own `name`")
+    chains = [order]
     folder_langs = {folder: code for code, folder in folders.items()}
-    finalize = Finalize(recipe, layout, [s.name for s in stages], order, folder_langs)
+    finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)
     stages.append(Stage("finalize", [finalize], 1))
     return stages
 

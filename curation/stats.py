@@ -87,23 +87,29 @@ def summarize_steps(frame: pl.DataFrame, order: list[CountedStepRef]) -> list[di
     return steps
 
 
-def check_accounting(steps: list[dict[str, Any]], written_rows: int | None) -> list[str]:
-    """Every way the numbers fail to add up, as sentences; empty when all is well."""
+def check_accounting(chains: list[list[dict[str, Any]]], written_rows: int | None) -> list[str]:
+    """Every way the numbers fail to add up, as sentences; empty when all is well.
+
+    A chain is the counted steps one record passes through in order (curation is one chain,
+    generation another); the last step of every chain writes Parquet rows.
+    """
     problems = []
-    for entry in steps:
-        where = f"{entry['stage']}/{entry['step']}"
-        for lang, t in entry["by_language"].items():
-            out = t["kept"] + sum(t["dropped"].values()) + sum(t["quarantined"].values())
-            if t["in"] != out:
-                problems.append(f"{where} [{lang}]: {t['in']} in but {out} out (kept + dropped + quarantined)")
-    for before, after in zip(steps, steps[1:], strict=False):
-        if before["kept"] != after["in"]:
-            problems.append(
-                f"{after['stage']}/{after['step']}: received {after['in']} records but "
-                f"{before['stage']}/{before['step']} kept {before['kept']}"
-            )
-    if written_rows is not None and steps and steps[-1]["kept"] != written_rows:
-        problems.append(f"published Parquet files hold {written_rows} rows but the writer kept {steps[-1]['kept']}")
+    for steps in chains:
+        for entry in steps:
+            where = f"{entry['stage']}/{entry['step']}"
+            for lang, t in entry["by_language"].items():
+                out = t["kept"] + sum(t["dropped"].values()) + sum(t["quarantined"].values())
+                if t["in"] != out:
+                    problems.append(f"{where} [{lang}]: {t['in']} in but {out} out (kept + dropped + quarantined)")
+        for before, after in zip(steps, steps[1:], strict=False):
+            if before["kept"] != after["in"]:
+                problems.append(
+                    f"{after['stage']}/{after['step']}: received {after['in']} records but "
+                    f"{before['stage']}/{before['step']} kept {before['kept']}"
+                )
+    writers_kept = sum(steps[-1]["kept"] for steps in chains if steps)
+    if written_rows is not None and writers_kept != written_rows:
+        problems.append(f"published Parquet files hold {written_rows} rows but the writers kept {writers_kept}")
     return problems
 
 
@@ -121,7 +127,7 @@ def language_funnel(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def build_stats(
-    stage_logs: dict[str, Path], order: list[CountedStepRef], published: dict[str, dict[str, int]]
+    stage_logs: dict[str, Path], chains: list[list[CountedStepRef]], published: dict[str, dict[str, int]]
 ) -> dict[str, Any]:
     """Everything stats.json holds about the counts; `published` is rows and shards per output folder."""
     rows: list[dict[str, Any]] = []
@@ -130,9 +136,11 @@ def build_stats(
         stage_rows, stage_extra = read_stage_counters(stage, logging_dir)
         rows.extend(stage_rows)
         extra.update(stage_extra)
-    steps = summarize_steps(counters_frame(rows), order)
+    frame = counters_frame(rows)
+    chain_steps = [summarize_steps(frame, chain) for chain in chains]
+    steps = [entry for chain in chain_steps for entry in chain]
     written = sum(v["rows"] for v in published.values())
-    problems = check_accounting(steps, written)
+    problems = check_accounting(chain_steps, written)
     confusable: dict[str, int] = {}
     for key, count in extra.items():
         if "confusable/" in key:

@@ -282,13 +282,17 @@ class _Rows:
     Python object per row."""
 
     def __init__(self, dtype: np.dtype, chunk: int = 8192) -> None:
+        # Keep the dtype itself: for a sub-array dtype (one row = 14 band hashes) the chunk's
+        # own .dtype is the element type, and a chunk made from it would hold scalars.
+        self.dtype = dtype
+        self.chunk = chunk
         self.chunks = [np.empty(chunk, dtype=dtype)]
         self.filled = 0
         self.count = 0
 
     def append(self, row) -> None:
         if self.filled == len(self.chunks[-1]):
-            self.chunks.append(np.empty(len(self.chunks[-1]), dtype=self.chunks[-1].dtype))
+            self.chunks.append(np.empty(self.chunk, dtype=self.dtype))
             self.filled = 0
         self.chunks[-1][self.filled] = row
         self.filled += 1

@@ -245,3 +245,14 @@ def test_filter_refuses_a_different_task_count(tmp_path):
         list(DedupFilter(work_dir).run(iter(docs), rank=0, world_size=2))
     with pytest.raises(RecipeError, match="docs"):
         list(DedupFilter(work_dir).run(iter(docs[:1]), rank=0, world_size=1))
+
+
+def test_row_store_grows_past_its_first_chunk_for_band_rows():
+    """Regression: a run with more than one chunk of documents (8,192) crashed on the band hashes."""
+    from filters.dedup import _Rows
+
+    rows = _Rows(np.dtype((np.uint64, (14,))), chunk=4)
+    for i in range(10):
+        rows.append(np.full(14, i, dtype=np.uint64))
+    array = rows.array()
+    assert array.shape == (10, 14) and array[9, 0] == 9 and array[4, 13] == 4
