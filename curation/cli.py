@@ -159,12 +159,15 @@ def run(
     set_: SetOpt = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Delete this recipe's earlier output and start over.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and datatrove's logs.")] = False,
+    retry_failures: Annotated[bool, typer.Option(
+        "--retry-failures", help="Ask again for the generations that failed to parse (answered ones come from the cache)."
+    )] = False,
 ) -> None:
     """Run a recipe end to end. Re-running the same recipe resumes: finished tasks are skipped.
 
     Examples: `curate run recipes/quickstart.yaml`, `curate run r.yaml --set output=out/try2 --fresh`
     """
-    from curation.pipeline import RunLayout, compile_recipe, make_executors, prepare_output, start_ray
+    from curation.pipeline import RunLayout, compile_recipe, make_executors, prepare_output, start_ray, start_retry
     from curation.readers import expand_inputs
 
     started = time.time()
@@ -173,7 +176,8 @@ def run(
         files = expand_inputs(parsed.inputs)
         layout = RunLayout(Path(parsed.output))
         prepare_output(parsed, layout, fresh)
-        stages = compile_recipe(parsed, files, layout)
+        retry_attempt = start_retry(layout) if retry_failures else 0
+        stages = compile_recipe(parsed, files, layout, retry_attempt)
         executors = make_executors(parsed, stages, layout)
         if parsed.executor.kind == "ray":
             start_ray(parsed)

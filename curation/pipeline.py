@@ -79,6 +79,14 @@ class RunLayout:
         return self.output / "rejects" / step
 
     @property
+    def failures(self) -> Path:
+        return self.output / "failures"
+
+    @property
+    def cache(self) -> Path:
+        return self.output / "cache" / "requests.sqlite"
+
+    @property
     def stats(self) -> Path:
         return self.output / "stats.json"
 
@@ -239,7 +247,25 @@ def language_folders(recipe: Recipe) -> dict[str, str]:
         raise RecipeError(f"lid.keep: {e}") from None
 
 
-def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout) -> list[Stage]:
+def generation_stage(recipe: Recipe, layout: RunLayout, retry_attempt: int) -> Stage:
+    """generate -> verify -> write, one task per GPU (or one on CPU), languages spread over tasks."""
+    from curation.generation import GenerateStep, VerifyStep
+    from filters.languages import normalize_lang
+
+    spec = recipe.generate
+    try:
+        languages = {normalize_lang(code): code for code in spec.languages}
+    except ValueError as e:
+        raise RecipeError(f"generate.languages: {e}") from None
+    generate = GenerateStep(spec, recipe.llm, languages, str(layout.cache), str(layout.failures),
+                            str(layout.staging), retry_attempt=retry_attempt)
+    verify = VerifyStep(spec.verify)
+    verify.rejects = _rejects_writer(recipe, layout, "verify")
+    writer = ShardWriter(str(layout.staging), languages, recipe.dataset.rows_per_shard, prefix="generated-")
+    return Stage("generate", [generate, verify, writer], max(1, min(recipe.llm.tasks, len(languages))))
+
+
+def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, retry_attempt: int = 0) -> list[Stage]:
     tasks = recipe.executor.tasks
     kinds = [s.kind for s in recipe.steps]
     split = kinds.index("dedup") if "dedup" in kinds else len(kinds)
@@ -275,6 +301,13 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout) -
         raise RecipeError("two counted steps in one stage share a name; give your custom step class its own `name`")
     chains = [order]
     folder_langs = {folder: code for code, folder in folders.items()}
+    if recipe.generate is not None:
+        stage = generation_stage(recipe, layout, retry_attempt)
+        stages.append(stage)
+        chains.append([CountedStepRef(stage.name, step.name) for step in stage.pipeline])
+        for code, folder in stage.pipeline[0].languages.items():
+            for task, _ in recipe.generate.tasks():
+                folder_langs[f"{folder}-{task}"] = code
     finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)
     stages.append(Stage("finalize", [finalize], 1))
     return stages
@@ -300,6 +333,18 @@ def prepare_output(recipe: Recipe, layout: RunLayout, fresh: bool) -> None:
     (layout.output / "recipe.resolved.yaml").write_text(dump_resolved(recipe), encoding="utf-8")
     # The finalize stage always runs again: it is cheap and rebuilds data/ and stats from the task files.
     shutil.rmtree(layout.logs("finalize") / "completions", ignore_errors=True)
+
+
+def start_retry(layout: RunLayout) -> int:
+    """Prepare `--retry-failures`: the generate stage runs again (answered requests come from the
+    cache, failed ones are asked again with a new seed). Returns the retry attempt number."""
+    attempt_file = layout.work / "retry_attempt"
+    attempt = int(attempt_file.read_text()) + 1 if attempt_file.exists() else 1
+    attempt_file.write_text(str(attempt))
+    for stage in ("generate", "finalize"):
+        shutil.rmtree(layout.logs(stage) / "completions", ignore_errors=True)
+        shutil.rmtree(layout.logs(stage) / "stats", ignore_errors=True)
+    return attempt
 
 
 def start_ray(recipe: Recipe) -> None:

@@ -220,14 +220,115 @@ class OutputSpec(Strict):
     pretty_name: str | None = None
 
 
+class LLMSpec(Strict):
+    """The model behind generation (and, later, confidence scoring)."""
+
+    engine: str = Field("vllm", description="`vllm` (offline batched), `openai` (any OpenAI-compatible server), "
+                        "or `package.module:Class` for your own engine.")
+    model: str = Field("bundled", description="`bundled` (SmolLM2-135M-Instruct, CPU-friendly), a local folder, "
+                       "or a Hugging Face model id.")
+    base_url: str | None = Field(None, description="openai: the server's base URL, e.g. http://127.0.0.1:8000/v1.")
+    api_key_env: str | None = Field("OPENAI_API_KEY", description="openai: environment variable holding the key.")
+    max_concurrency: Annotated[int, Field(ge=1)] = Field(8, description="openai: requests in flight.")
+    timeout_s: Annotated[float, Field(gt=0)] = 120
+    max_retries: Annotated[int, Field(ge=0)] = 5
+    dtype: str = Field("auto", description="vllm: weights dtype.")
+    max_model_len: Annotated[int, Field(ge=64)] | None = 2048
+    gpu_memory_utilization: Fraction = 0.9
+    tensor_parallel_size: Annotated[int, Field(ge=1)] = 1
+    tasks: Annotated[int, Field(ge=1)] = Field(1, description="Generation tasks: one per GPU (1 on CPU).")
+    batch_size: Annotated[int, Field(ge=1)] = Field(
+        256, description="Requests per engine call; each answered batch is cached at once."
+    )
+    extra: dict[str, Any] = Field(default_factory=dict, description="Extra keyword arguments for vllm.LLM.")
+
+
+class InstructionTask(Strict):
+    count: Annotated[int, Field(ge=1)] = Field(20, description="Instructions per language.")
+    seeds: str | list[dict[str, str]] | None = Field(None, description="Seed tasks: a JSONL path or a list; "
+                                                    "default: the bundled English seeds (used as examples only).")
+    rounds: Annotated[int, Field(ge=1)] = 3
+    per_prompt: Annotated[int, Field(ge=1)] = 5
+    novelty_threshold: Fraction = Field(0.7, description="Character-shingle Jaccard above which an instruction "
+                                        "is not new enough.")
+    response_max_tokens: Annotated[int, Field(ge=1)] = 256
+
+
+class QATask(Strict):
+    passages: str = Field("curated", description="`curated` (this run's kept records) or a JSONL path.")
+    per_passage: Annotated[int, Field(ge=1)] = 2
+    mode: Literal["extractive", "abstractive"] = "extractive"
+    summarize_first: bool = Field(False, description="SWIM-IR: summarize the passage, then ask about it.")
+    max_passages: Annotated[int, Field(ge=1)] | None = Field(20, description="Passages per language at most.")
+
+
+class DialogueTask(Strict):
+    count: Annotated[int, Field(ge=1)] = 10
+    turns: Annotated[int, Field(ge=2)] = 6
+    speech_events: list[str] | None = None
+    personas: list[str] | None = None
+
+
+class TranslateTask(Strict):
+    source: str = Field(description="JSONL of instructions to bring into each language.")
+    count: Annotated[int, Field(ge=1)] | None = None
+    instruction_key: str = "instruction"
+    response_key: str = "output"
+
+
+class VerifySpec(Strict):
+    """Checks on every generated record before it is written."""
+
+    min_lang_score: Fraction | None = Field(None, description="LID score a field needs in the target language; "
+                                            "default: the LID step's per-language minimum.")
+    dedup_threshold: Fraction = Field(0.7, description="Character-shingle Jaccard among generated records of a "
+                                      "language above which a record is a near duplicate.")
+    min_chars: Annotated[int, Field(ge=1)] = 2
+    max_chars: Annotated[int, Field(ge=1)] = 20000
+
+
+class GenerateSpec(Strict):
+    """Synthetic data in each target language; at least one task."""
+
+    languages: Annotated[list[str], Field(min_length=1)]
+    instruction: InstructionTask | None = None
+    qa: QATask | None = None
+    dialogue: DialogueTask | None = None
+    translate: TranslateTask | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.8
+    max_tokens: Annotated[int, Field(ge=1)] = 256
+    n: Annotated[int, Field(ge=1, le=16)] = Field(1, description="Samples per prompt; the first that parses is used.")
+    seed: int = 0
+    verify: VerifySpec = Field(default_factory=VerifySpec)
+
+    @model_validator(mode="after")
+    def _some_task(self) -> GenerateSpec:
+        if not any((self.instruction, self.qa, self.dialogue, self.translate)):
+            raise ValueError("name at least one task: instruction, qa, dialogue or translate")
+        return self
+
+    def tasks(self) -> list[tuple[str, Strict]]:
+        return [(name, getattr(self, name)) for name in ("instruction", "qa", "dialogue", "translate")
+                if getattr(self, name) is not None]
+
+
 class Recipe(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     output: str = Field(description="Output folder (relative paths are relative to the working directory).")
-    inputs: Annotated[list[InputSpec], Field(min_length=1)]
+    inputs: list[InputSpec] = Field(default_factory=list, description="Sources to curate (may be empty "
+                                    "when the recipe only generates).")
     steps: list[StepSpec] = Field(default_factory=list)
     executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
     limits: Limits = Field(default_factory=Limits)
     dataset: OutputSpec = Field(default_factory=OutputSpec)
+    llm: LLMSpec = Field(default_factory=LLMSpec)
+    generate: GenerateSpec | None = None
+
+    @model_validator(mode="after")
+    def _has_work(self) -> Recipe:
+        if not self.inputs and self.generate is None:
+            raise ValueError("give `inputs` to curate, a `generate` block, or both")
+        return self
 
     @model_validator(mode="after")
     def _step_order(self) -> Recipe:

@@ -74,9 +74,10 @@ def folder_name(lang: str, folders: dict[str, str]) -> str:
 class _LanguageShardWriter:
     """Writes one language's rows of one task, starting a new file every `rows_per_shard` rows."""
 
-    def __init__(self, directory: Path, rank: int, rows_per_shard: int):
+    def __init__(self, directory: Path, rank: int, rows_per_shard: int, prefix: str = ""):
         self.directory = directory
         self.rank = rank
+        self.prefix = prefix
         self.rows_per_shard = rows_per_shard
         self.part = 0
         self.rows_in_file = 0
@@ -93,7 +94,7 @@ class _LanguageShardWriter:
             return
         if self.writer is None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.directory / f"{self.rank:05d}-{self.part:04d}.parquet"
+            path = self.directory / f"{self.prefix}{self.rank:05d}-{self.part:04d}.parquet"
             self.writer = pq.ParquetWriter(path, SHARD_SCHEMA, compression="zstd")
         self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=SHARD_SCHEMA))
         self.rows_in_file += len(self.buffer)
@@ -115,11 +116,12 @@ class ShardWriter(CountedStep):
 
     name = "write"
 
-    def __init__(self, staging_dir: str, folders: dict[str, str], rows_per_shard: int):
+    def __init__(self, staging_dir: str, folders: dict[str, str], rows_per_shard: int, prefix: str = ""):
         super().__init__()
         self.staging_dir = staging_dir
         self.folders = folders
         self.rows_per_shard = rows_per_shard
+        self.prefix = prefix  # tells this stage's files from another stage's in the same staging folder
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         self._clear_own_files(rank)
@@ -127,8 +129,11 @@ class ShardWriter(CountedStep):
         try:
             for doc in data:
                 folder = folder_name(record_lang(doc), self.folders)
+                if task := doc.metadata.get("task"):  # generated records: one config per language and task
+                    folder = f"{folder}-{task}"
                 if folder not in writers:
-                    writers[folder] = _LanguageShardWriter(Path(self.staging_dir) / folder, rank, self.rows_per_shard)
+                    writers[folder] = _LanguageShardWriter(Path(self.staging_dir) / folder, rank, self.rows_per_shard,
+                                                           self.prefix)
                 writers[folder].add(document_to_row(doc))
                 self.keep_record(doc)
         finally:
@@ -140,7 +145,7 @@ class ShardWriter(CountedStep):
         # A task that died half-way left partial files; a rerun of the task starts them anew.
         root = Path(self.staging_dir)
         if root.exists():
-            for stale in root.glob(f"*/{rank:05d}-*.parquet"):
+            for stale in root.glob(f"*/{self.prefix}{rank:05d}-*.parquet"):
                 stale.unlink()
 
 

