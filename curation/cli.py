@@ -167,7 +167,14 @@ def run(
 
     Examples: `curate run recipes/quickstart.yaml`, `curate run r.yaml --set output=out/try2 --fresh`
     """
-    from curation.pipeline import RunLayout, compile_recipe, make_executors, prepare_output, start_ray, start_retry
+    from curation.pipeline import (
+        RunLayout,
+        compile_recipe,
+        make_executors,
+        prepare_output,
+        start_ray,
+        start_retry,
+    )
     from curation.readers import expand_inputs
 
     started = time.time()
