@@ -126,6 +126,30 @@ def language_funnel(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return funnel
 
 
+def generation_summary(extra: dict[str, int]) -> dict[str, Any]:
+    """Per target language: prompts sent, tokens in and out, failures per reason; plus throughput."""
+    summary: dict[str, Any] = {}
+    milliseconds = 0
+    for key, count in extra.items():
+        if not key.startswith("generate.generate."):
+            continue
+        kind, lang, *reason = key.removeprefix("generate.generate.").split("/")
+        if kind == "generation_ms":
+            milliseconds += count
+            continue
+        entry = summary.setdefault(lang, {"prompts": 0, "tokens_prompt": 0, "tokens_generated": 0, "failed": {}})
+        if kind == "failed":
+            entry["failed"][reason[0]] = entry["failed"].get(reason[0], 0) + count
+        elif kind in entry:
+            entry[kind] += count
+    if summary:
+        generated = sum(v["tokens_generated"] for v in summary.values())
+        summary["_total"] = {"seconds": round(milliseconds / 1000, 2), "tokens_generated": generated,
+                             "generated_tokens_per_second": round(generated * 1000 / milliseconds, 1)
+                             if milliseconds else None}
+    return summary
+
+
 def build_stats(
     stage_logs: dict[str, Path], chains: list[list[CountedStepRef]], published: dict[str, dict[str, int]]
 ) -> dict[str, Any]:
@@ -151,6 +175,7 @@ def build_stats(
         "languages": published,
         "funnel": language_funnel(steps),
         "confusable_pairs": dict(sorted(confusable.items(), key=lambda x: -x[1])),
+        "generation": generation_summary(extra),
         "other_counters": dict(sorted(extra.items())),
         "accounting": {"ok": not problems, "problems": problems},
     }

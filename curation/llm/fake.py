@@ -44,7 +44,7 @@ class FakeEngine:
             self.requests_seen += 1
             if self.calls_file:
                 with open(self.calls_file, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(messages[-1]["content"][:80], ensure_ascii=False) + "\n")
+                    fh.write(json.dumps(request.cache_key(self.model_name)) + "\n")  # which request, exactly
                     fh.flush()
         return results
 

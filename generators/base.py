@@ -1,0 +1,162 @@
+"""What every generator shares: asking the engine in batches and turning answers into records.
+
+A generator is `build_prompt(item) -> messages` + `parse(text, item) -> records` (raising
+ParseError, never returning junk), driven by `generate(lang)`, which may take several rounds
+(Self-Instruct bootstraps instructions, then answers them). `Asker.ask` is the one place that
+talks to the engine: it builds every prompt of a round, sends them as one batch through the
+request cache, parses each answer and records a `Failure` for each one that cannot be used.
+
+Records produced here are datatrove Documents with `metadata["messages"]` (chat turns),
+`metadata["target_lang"]` (the canonical code the prompt asked for), `metadata["task"]` and
+`metadata["source"]` (generator, item id, model).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from datatrove.data import Document
+
+from curation.llm.types import ChatRequest, Completion, Sampling
+
+logger = logging.getLogger(__name__)
+
+
+class ParseError(Exception):
+    """The model's answer cannot be turned into a record; `reason` is the counted failure reason."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Item:
+    """One thing to ask the model about: a seed task, a passage, a persona pair..."""
+
+    id: str
+    lang: str  # canonical ISO 639-3 code of the target language, e.g. "swh"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    """A request whose answer could not be used: kept in failures/ and retried by --retry-failures."""
+
+    generator: str
+    lang: str
+    item_id: str
+    reason: str
+    detail: str
+    prompt: list[dict[str, str]]
+    answer: str | None
+
+
+@dataclass
+class Usage:
+    prompts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Asker:
+    """Sends rounds of prompts to an engine (through the cache) and parses the answers.
+
+    `retry_attempt` > 0 re-asks a prompt whose answer failed to parse with a shifted seed, so a
+    `--retry-failures` run gets a fresh sample for failures while successes come from the cache.
+    """
+
+    def __init__(self, engine: Any, model: str, retry_attempt: int = 0):
+        self.engine = engine
+        self.model = model
+        self.retry_attempt = retry_attempt
+        self.failures: list[Failure] = []
+        self.usage: dict[str, Usage] = {}
+
+    def ask(
+        self,
+        generator: str,
+        items: list[Item],
+        build_prompt: Callable[[Item], list[dict[str, str]]],
+        parse: Callable[[str, Item], Any],
+        sampling: Sampling,
+    ) -> list[tuple[Item, Any]]:
+        """(item, parsed) for every item whose answer parsed; failures are recorded, not raised."""
+        prompts = [build_prompt(item) for item in items]
+        answers = self.engine.generate([ChatRequest.of(p, sampling) for p in prompts])
+        parsed, retry = [], []
+        for item, prompt, answer in zip(items, prompts, answers, strict=True):
+            self._count_usage(item.lang, answer)
+            outcome = self._parse_first(generator, item, prompt, answer, parse, record_failure=not self.retry_attempt)
+            if outcome is not None:
+                parsed.append((item, outcome))
+            elif self.retry_attempt:
+                retry.append((item, prompt))
+        if retry:
+            shifted = Sampling(**{**sampling.__dict__, "seed": (sampling.seed or 0) + 1000 * self.retry_attempt})
+            answers = self.engine.generate([ChatRequest.of(p, shifted) for _, p in retry])
+            for (item, prompt), answer in zip(retry, answers, strict=True):
+                self._count_usage(item.lang, answer)
+                outcome = self._parse_first(generator, item, prompt, answer, parse, record_failure=True)
+                if outcome is not None:
+                    parsed.append((item, outcome))
+        return parsed
+
+    def _parse_first(self, generator: str, item: Item, prompt: list[dict[str, str]], answer: Completion,
+                     parse: Callable[[str, Item], Any], record_failure: bool) -> Any:
+        """The first of the answer's samples that parses; otherwise None (and a Failure when asked)."""
+        error = ParseError("empty_answer")
+        for text in answer.texts:
+            if not text or not text.strip():
+                continue
+            try:
+                return parse(text, item)
+            except ParseError as e:
+                error = e
+        if record_failure:
+            self.failures.append(Failure(generator, item.lang, item.id, error.reason, error.detail, prompt,
+                                         answer.texts[0] if answer.texts else None))
+        return None
+
+    def _count_usage(self, lang: str, answer: Completion) -> None:
+        usage = self.usage.setdefault(lang, Usage())
+        usage.prompts += 1
+        usage.prompt_tokens += answer.prompt_tokens
+        usage.completion_tokens += answer.completion_tokens
+
+
+class Generator:
+    """Base of the generators: subclasses implement `generate(lang, asker)`."""
+
+    name = "generator"
+
+    def __init__(self, sampling: Sampling | None = None):
+        self.sampling = sampling or Sampling()
+
+    def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
+        """Records in target language `lang` (canonical ISO 639-3)."""
+        raise NotImplementedError
+
+    def estimate_prompts(self, lang: str) -> int:
+        """How many prompts `generate` will send for one language (for `curate plan`)."""
+        raise NotImplementedError
+
+
+def load_template(name: str) -> str:
+    """A prompt template shipped in generators/prompts/ (one file per task)."""
+    return resources.files("generators").joinpath("prompts", name).read_text(encoding="utf-8")
+
+
+def chat_record(messages: list[dict[str, str]], *, task: str, lang: str, item: Item, model: str,
+                extra: dict[str, Any] | None = None, part: int | None = None) -> Document:
+    """A generated chat record; its `text` (what LID and dedup see) is the turns joined.
+    `part` numbers the records one item yields (several QA pairs from one passage)."""
+    doc_id = f"{task}/{lang}/{item.id}" + (f"/{part}" if part is not None else "")
+    metadata = {"messages": messages, "target_lang": lang, "task": task,
+                "source": f"{task}:{item.id}:{model}", **(extra or {})}
+    return Document(text="\n\n".join(m["content"] for m in messages), id=doc_id, metadata=metadata)

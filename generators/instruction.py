@@ -1,0 +1,359 @@
+"""Self-Instruct/Alpaca-style instruction bootstrapping, natively in the target language.
+
+    seed tasks (any language, examples of the KIND of task)
+      -> round 1..R: prompts of `examples_per_prompt` examples -> numbered lists of new tasks in the
+         target language -> parse -> novelty filter (char-shingle MinHash, every script)
+         -> accepted tasks join the example pool of later rounds
+      -> stop at `count` tasks
+      -> one prompt per task: answer it in the target language -> records
+
+Each round asks for about an equal share of what is still missing, so later rounds see examples
+the model wrote in the target language, which is the point of bootstrapping.
+
+The module also holds the prompt helpers the other generators share (`prompt`, `phase_sampling`,
+`read_records`) and the response parser that translate.py reuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import random
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from datatrove.data import Document
+
+from curation.llm.types import Sampling
+from filters.languages import language, normalize_lang
+from generators.base import Asker, Generator, Item, ParseError, chat_record, load_template
+from generators.novelty import NoveltyFilter, normalize_text
+
+# --------------------------------------------------------------------------------------------
+# Prompt helpers shared by the generators
+
+
+@functools.cache
+def _template(name: str, lang: str) -> str:
+    """`prompts/<stem>.<lang>.txt` when a language has its own version (a native one-shot
+    example, say), else `prompts/<name>`."""
+    stem, dot, suffix = name.rpartition(".")
+    try:
+        return load_template(f"{stem}.{lang}{dot}{suffix}")
+    except FileNotFoundError:
+        return load_template(name)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, values: Mapping[str, object]) -> str:
+    """Replace `{name}` placeholders in one pass. Unlike str.format, braces inside the values (code,
+    JSON in a passage) are left alone; a placeholder without a value is a bug, so it raises."""
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise KeyError(f"template placeholder {{{match.group(1)}}} has no value")
+        return str(values[match.group(1)])
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def render(name: str, lang: str, **values: object) -> str:
+    """Template `name` filled with `values`; `{language}` is always the English name of `lang`."""
+    return fill(_template(name, lang), {"language": language(lang).name, **values})
+
+
+def prompt(name: str, lang: str, **values: object) -> list[dict[str, str]]:
+    """A one-message chat prompt from a template."""
+    return [{"role": "user", "content": render(name, lang, **values)}]
+
+
+def phase_sampling(base: Sampling, seed_offset: int = 0, **changes: Any) -> Sampling:
+    """`base` with a shifted seed (a new sample for a new round, still reproducible) and changes."""
+    seed = None if base.seed is None else base.seed + seed_offset
+    return dataclasses.replace(base, seed=seed, **changes)
+
+
+def read_records(source: str | Path | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Records from a JSONL (or JSON list) file, or from an iterable of dicts."""
+    if not isinstance(source, str | Path):
+        return [dict(record) for record in source]
+    path = Path(source)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def bundled_lines(name: str) -> list[str]:
+    """Non-empty lines of a file in generators/data/."""
+    text = resources.files("generators").joinpath("data", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def bundled_records(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in bundled_lines(name)]
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+
+MIN_INSTRUCTION_CHARS = 6  # counted in characters so a short Chinese task (8 chars) still passes
+MAX_INSTRUCTION_CHARS = 600
+
+# A list item: optional bold, then `1.` `1)` `1、` `１．` `١-` `(1)` `一、` or a bullet, then the text.
+# `\d` matches every script's digits (Devanagari १, Arabic-Indic ١, full-width １).
+_ITEM = re.compile(
+    r"""^\s*[*_]{0,2}\s*
+    (?: (?:\d{1,3}|[一二三四五六七八九十]{1,3}) \s* (?:[.)、．:：]|-(?!\d)|–) (?!\d)
+      | \(\d{1,3}\)
+      | [-*•·–](?=\s) )
+    [*_]{0,2}\s*(?P<body>\S.*)$""",
+    re.VERBOSE,
+)
+_LABEL = re.compile(r"^(?:instruction|task|request|new task)\s*\d*\s*[:：]\s*", re.IGNORECASE)
+_QUOTES = ("\"\"", "“”", "„“", "«»", "「」", "『』", "''", "‘’")
+_COLON_END = (":", "：")
+
+
+def clean_line(text: str) -> str:
+    """Strip markdown emphasis and one pair of wrapping quotes."""
+    text = text.replace("**", "").replace("__", "").strip()
+    for left, right in _QUOTES:
+        if len(text) > 2 and text[0] == left and text[-1] == right:
+            text = text[1:-1].strip()
+            break
+    return text
+
+
+def parse_numbered_list(text: str, examples: Iterable[str] = ()) -> list[str]:
+    """The items of a numbered (or bulleted) list in any script.
+
+    Lines before the first item (a preamble) and unmarked lines after an item are ignored, except
+    that an item ending with a colon takes the following unmarked lines as its input ("Translate
+    this sentence:" / "Good morning"). Items that are too short or long, still end with a colon,
+    hold a placeholder like `<task>`, repeat an earlier item or copy one of `examples` are dropped.
+    """
+    raw: list[list[str]] = []  # each item's lines
+    open_input = False  # the current item ended with a colon: following lines are its input
+    for line in text.splitlines():
+        match = _ITEM.match(line)
+        if match:
+            raw.append([_LABEL.sub("", clean_line(match.group("body")))])
+            open_input = raw[-1][0].endswith(_COLON_END)
+        elif raw and open_input and line.strip():
+            raw[-1].append(line.strip())
+        elif raw and len(raw[-1]) > 1 and not line.strip():
+            open_input = False  # a blank line ends an item's input
+    if not raw:
+        raise ParseError("bad_format", "no numbered list items")
+    seen = {normalize_text(e) for e in examples}
+    items, dropped = [], []
+    for lines in raw:
+        item = "\n".join(lines).strip()
+        problem = _item_problem(item, seen)
+        if problem:
+            dropped.append(problem)
+            continue
+        seen.add(normalize_text(item))
+        items.append(item)
+    if not items:
+        raise ParseError("no_instructions", f"{len(raw)} items, all dropped: {', '.join(sorted(set(dropped)))}")
+    return items
+
+
+def _item_problem(item: str, seen: set[str]) -> str | None:
+    if len(item) < MIN_INSTRUCTION_CHARS:
+        return "too_short"
+    if len(item) > MAX_INSTRUCTION_CHARS:
+        return "too_long"
+    if item.endswith(_COLON_END):
+        return "ends_with_colon"
+    if re.search(r"<[^<>\n]{1,30}>|\[(?:task|instruction)[^\]]*\]", item, re.IGNORECASE):
+        return "placeholder"
+    if normalize_text(item) in seen:
+        return "copy"
+    return None
+
+
+_RESPONSE_LABEL = re.compile(r"^\s*(?:\*\*)?(?:response|answer|output)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*", re.IGNORECASE)
+# Refusals and assistant boilerplate a model writes instead of answering. English only: answers
+# that drift into English are caught downstream by target-language verification anyway.
+_REFUSAL = re.compile(
+    r"^\s*(?:as an ai\b|as a (?:large )?language model|i(?:'m| am) (?:sorry|unable|not able)|"
+    r"i (?:cannot|can't|can not|won't) (?:help|answer|provide|assist|do|write|fulfil))",
+    re.IGNORECASE,
+)
+
+
+def parse_response(text: str, request: str) -> str:
+    """An answer to `request`: stripped, without a leading restatement of the request or an English
+    "Response:" label; empty answers, echoes and refusals raise. Labels in other languages stay:
+    "**Jibu:**" cannot be told from a heading such as "**Viungo:**" (ingredients) that is content."""
+    answer = text.strip()
+    if normalize_text(answer) and normalize_text(answer) == normalize_text(request):
+        raise ParseError("echoed_prompt", "the response repeats the request")
+    first, _, rest = answer.partition("\n")
+    if rest.strip() and normalize_text(first) == normalize_text(request):
+        answer = rest.strip()
+    answer = _RESPONSE_LABEL.sub("", answer).strip()
+    if not normalize_text(answer):
+        raise ParseError("empty_field", "no response")
+    if _REFUSAL.match(answer):
+        raise ParseError("refusal", answer[:80])
+    return answer
+
+
+# --------------------------------------------------------------------------------------------
+# The generator
+
+
+@dataclasses.dataclass
+class _Pool:
+    """Instructions accepted so far for one language, and the filter that decides novelty."""
+
+    novelty: NoveltyFilter
+    capacity: int
+    accepted: list[Item] = dataclasses.field(default_factory=list)
+
+    @property
+    def missing(self) -> int:
+        return self.capacity - len(self.accepted)
+
+
+class InstructionGenerator(Generator):
+    """Bootstraps `count` instruction/response pairs in the target language from a few seed tasks.
+
+    `seeds`: a list of {"instruction", "response"?} dicts (or of strings), a JSONL path, or None for the bundled
+    English seed tasks (they show the kind of task; the model writes new ones in the target
+    language). `novelty_threshold` is the character-shingle Jaccard (see generators/novelty.py) at
+    which a new instruction counts as a near-duplicate of the seeds or of an accepted one.
+    """
+
+    name = "instruction"
+
+    def __init__(self, count: int = 20, seeds: list[dict[str, Any]] | list[str] | str | None = None, rounds: int = 3,
+                 per_prompt: int = 5, examples_per_prompt: int = 3, novelty_threshold: float = 0.7,
+                 response_max_tokens: int = 256, instruction_temperature: float = 1.0,
+                 sampling: Sampling | None = None):
+        super().__init__(sampling)
+        if count < 1 or rounds < 1 or per_prompt < 1 or examples_per_prompt < 1:
+            raise ValueError("count, rounds, per_prompt and examples_per_prompt must be at least 1")
+        self.count = count
+        self.rounds = rounds
+        self.per_prompt = per_prompt
+        self.examples_per_prompt = examples_per_prompt
+        self.novelty_threshold = novelty_threshold
+        self.response_max_tokens = response_max_tokens
+        self.instruction_temperature = instruction_temperature
+        self.seeds = _seed_instructions(seeds)
+
+    # -- plan
+
+    def _prompts_in_round(self, round_no: int, missing: int) -> int:
+        """Enough prompts for an equal share of what is missing over the rounds left."""
+        share = math.ceil(missing / (self.rounds - round_no))
+        return math.ceil(share / self.per_prompt)
+
+    def estimate_prompts(self, lang: str) -> int:
+        """Prompts when every list item is accepted: the instruction rounds plus one answer each."""
+        missing, prompts = self.count, 0
+        for round_no in range(self.rounds):
+            asked = self._prompts_in_round(round_no, missing)
+            prompts += asked
+            missing = max(0, missing - asked * self.per_prompt)
+        return prompts + self.count
+
+    # -- run
+
+    def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
+        lang = normalize_lang(lang)
+        pool = _Pool(NoveltyFilter(self.novelty_threshold), self.count)
+        for seed in self.seeds:  # a "new" task that copies a seed is not new
+            pool.novelty.add_if_novel(seed)
+        for round_no in range(self.rounds):
+            if pool.missing <= 0:
+                break
+            items = self._round_items(lang, round_no, pool)
+            sampling = phase_sampling(self.sampling, round_no, temperature=self.instruction_temperature,
+                                      max_tokens=max(self.sampling.max_tokens, 120 * self.per_prompt))
+            asker.ask(self.name, items, self._instruction_prompt,
+                      lambda text, item: self._accept(text, item, pool), sampling)
+        respond = phase_sampling(self.sampling, max_tokens=self.response_max_tokens)
+        for item, response in asker.ask(self.name, pool.accepted, respond_prompt, parse_item_response, respond):
+            messages = [{"role": "user", "content": item.data["instruction"]},
+                        {"role": "assistant", "content": response}]
+            yield chat_record(messages, task="instruction", lang=lang, item=item, model=asker.model,
+                              extra={"generation_round": item.data["round"]})
+
+    def _round_items(self, lang: str, round_no: int, pool: _Pool) -> list[Item]:
+        """This round's prompts, each with its own deterministic choice of examples. Generated tasks
+        (in the target language) are preferred, but every prompt keeps at least one seed."""
+        generated = [item.data["instruction"] for item in pool.accepted]
+        items = []
+        for prompt_no in range(self._prompts_in_round(round_no, pool.missing)):
+            rng = random.Random(f"{self.sampling.seed}/{lang}/{round_no}/{prompt_no}")
+            take_generated = min(len(generated), self.examples_per_prompt - 1)
+            examples = rng.sample(generated, take_generated)
+            examples += rng.sample(self.seeds, min(len(self.seeds), self.examples_per_prompt - take_generated))
+            rng.shuffle(examples)
+            items.append(Item(f"r{round_no}-p{prompt_no}", lang, {"examples": examples, "round": round_no}))
+        return items
+
+    def _instruction_prompt(self, item: Item) -> list[dict[str, str]]:
+        examples = "\n".join(f"{i}. {text}" for i, text in enumerate(item.data["examples"], 1))
+        return prompt("instruction_generate.txt", item.lang, examples=examples, count=self.per_prompt)
+
+    def _accept(self, text: str, item: Item, pool: _Pool) -> list[Item]:
+        """Parse one list and add its novel items to the pool (in list order, up to the count).
+        Raises when nothing in the list is novel, so the prompt is counted as a failure and
+        `--retry-failures` asks it again with another seed."""
+        if pool.missing <= 0:
+            return []  # the count was reached by earlier prompts of this round
+        # Lines of the prompt itself count as examples: a model that echoes the prompt's rules as a
+        # bulleted list has not written a task.
+        known = [*item.data["examples"], *self._instruction_prompt(item)[0]["content"].splitlines()]
+        accepted = []
+        for text_no, instruction in enumerate(parse_numbered_list(text, known)):
+            if pool.missing <= 0:
+                break
+            if pool.novelty.add_if_novel(instruction):
+                new = Item(f"{item.id}-{text_no}", item.lang, {"instruction": instruction, "round": item.data["round"]})
+                pool.accepted.append(new)
+                accepted.append(new)
+        if not accepted:
+            raise ParseError("no_novel_instructions", "every instruction is a near-duplicate of a known one")
+        return accepted
+
+
+def _seed_instructions(seeds: list[dict[str, Any]] | list[str] | str | None) -> list[str]:
+    """Seed instructions from records ({"instruction": ...}), plain strings, a JSONL path or the bundle."""
+    if seeds is None:
+        records: list[Any] = bundled_records("seed_tasks.jsonl")
+    else:
+        records = read_records(seeds) if isinstance(seeds, str | Path) else list(seeds)
+    instructions = [_instruction_of(record) for record in records]
+    if not instructions or not all(instructions):
+        raise ValueError("seed tasks must be a non-empty list of {'instruction': ..., 'response': ...} records")
+    return instructions
+
+
+def _instruction_of(record: Any) -> str:
+    if isinstance(record, str):
+        return record.strip()
+    return str(record.get("instruction") or "").strip() if isinstance(record, Mapping) else ""
+
+
+def respond_prompt(item: Item) -> list[dict[str, str]]:
+    """Ask for an answer to `item.data["instruction"]` in the item's language."""
+    return prompt("instruction_respond.txt", item.lang, instruction=item.data["instruction"])
+
+
+def parse_item_response(text: str, item: Item) -> str:
+    return parse_response(text, item.data["instruction"])

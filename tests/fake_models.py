@@ -1,0 +1,98 @@
+"""Fake chat models for tests: they answer each prompt kind the way a real chat model would.
+
+`ChattyModel` is a responder for `FakeEngine`; `ChattyEngine` wraps it as an engine a recipe can
+name (`llm: {engine: "tests.fake_models:ChattyEngine"}`), with a calls file so tests can count
+the requests that reached the "model" across processes and runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from curation.llm.fake import FakeEngine
+
+# Distinct Swahili tasks the fake model "invents", in order, across calls.
+SWAHILI_TASKS = [
+    "Eleza jinsi ya kupika ugali kwa hatua tano.",
+    "Andika shairi fupi kuhusu mvua ya asubuhi.",
+    "Taja wanyama watatu wanaoishi baharini.",
+    "Toa ushauri kwa mwanafunzi anayejiandaa kwa mtihani.",
+    "Kwa nini ni muhimu kunywa maji mengi kila siku?",
+    "Andika barua pepe fupi ya kumshukuru mwalimu wako.",
+    "Fupisha hadithi ya sungura na kobe kwa sentensi mbili.",
+    "Linganisha maisha ya kijijini na maisha ya mjini.",
+    "Pendekeza majina matatu ya duka la vitabu.",
+    "Ni faida gani za kutembea kila asubuhi?",
+    "Eleza maana ya methali isemayo haba na haba hujaza kibaba.",
+    "Orodhesha vitu vya kubeba unaposafiri kwa basi.",
+    "Elezea mzunguko wa maji kwa lugha rahisi.",
+    "Andika tangazo fupi la kuuza baiskeli iliyotumika.",
+    "Toa mapishi rahisi ya chai ya tangawizi.",
+    "Mpe rafiki yako ushauri kuhusu kuhifadhi pesa.",
+]
+
+PASSAGE_SW = ("Mto Nile unatiririka kuelekea kaskazini kupitia nchi kumi na moja. "
+              "Hatimaye unamwaga maji yake katika Bahari ya Mediterania.")
+
+
+class ChattyModel:
+    """Answers each kind of prompt (told apart by its template's wording) like a real chat model
+    would: preambles, markdown, numbering styles, a near-duplicate, an occasional refusal."""
+
+    def __init__(self, refuse: str | None = None, dialogue_turns: int = 6):
+        self.next_task = 0
+        self.refuse = refuse  # answer "As an AI..." to the request containing this text
+        self.dialogue_turns = dialogue_turns
+        self.prompts: list[str] = []
+
+    def __call__(self, messages: list[dict[str, str]]) -> str:
+        text = messages[-1]["content"]
+        self.prompts.append(text)
+        if "NEW tasks" in text:
+            return self.tasks(text)
+        if "Respond to the following request" in text:
+            request = text.rsplit("\n\n", 1)[-1].strip()
+            if self.refuse and self.refuse in request:
+                return "As an AI language model, I cannot help with that."
+            return f"**Response:**\n\n{request.rstrip('.?')} — hili ni jibu la kina kwa Kiswahili."
+        if "question-and-answer pairs" in text:
+            return ("Haya hapa maswali:\n\n**Q1:** Mto Nile unatiririka kuelekea upande gani?\n**A1:** kaskazini\n"
+                    "Q2: Mto Nile unamwaga maji yake wapi?\nA2: Bahari ya Mediterania.\n"
+                    "Q: Mto Nile una urefu gani?\nA: kilomita elfu sita")  # not in the passage
+        if "Summarize the main point" in text:
+            return "Summary: Mto Nile hutiririka kaskazini hadi Bahari ya Mediterania."
+        if "Write a conversation" in text:
+            lines = [f"{'A' if i % 2 == 0 else 'B'}: Sentensi ya {i + 1} katika mazungumzo haya."
+                     for i in range(self.dialogue_turns)]
+            return "Haya ni mazungumzo:\n\n" + "\n".join(lines)
+        if "Translate the following text" in text:
+            source = text.split("translate it.\n\n", 1)[1].strip()
+            return f"Here is the translation in Swahili:\n\n\"{TRANSLATIONS[source]}\""
+        raise AssertionError(f"unexpected prompt: {text[:80]}")
+
+    def tasks(self, prompt: str) -> str:
+        """Three new tasks, one near-duplicate of an earlier one, one copied example, in a messy list."""
+        count = int(re.search(r"Write (\d+) NEW tasks", prompt).group(1))
+        new = []
+        for _ in range(count):
+            new.append(SWAHILI_TASKS[self.next_task % len(SWAHILI_TASKS)])
+            self.next_task += 1
+        example = re.search(r"^1\. (.+)$", prompt, re.M).group(1)
+        lines = ["Sawa! Hizi hapa kazi mpya:", ""]
+        lines += [f"**{i}.** {task}" if i % 2 else f"{i}) {task}" for i, task in enumerate(new, 1)]
+        near_duplicate = new[0].rstrip(".?") + " tafadhali."
+        lines += [f"- {near_duplicate}", f"{len(new) + 1}. {example}", "", "Natumaini zitasaidia!"]
+        return "\n".join(lines)
+
+
+TRANSLATIONS = {
+    "Give three tips for staying healthy.": "Toa vidokezo vitatu vya kuwa na afya njema.",
+    "Name the capital of\n\nKenya": "Taja mji mkuu wa Kenya.",
+}
+
+
+class ChattyEngine(FakeEngine):
+    """A FakeEngine answering with ChattyModel; `delay` slows each request (kill tests)."""
+
+    def __init__(self, model: str = "fake", calls_file: str | None = None, delay: float = 0.0, **_: object):
+        super().__init__(responder=ChattyModel(), delay=delay, calls_file=calls_file, model=model)

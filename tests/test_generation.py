@@ -1,0 +1,103 @@
+"""The generate stage through the real CLI and executor, with a fake chat model (tests.fake_models).
+
+The real vLLM engine is exercised in tests/test_vllm.py; here the model is fake so the tests can
+count exactly which requests reached it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from curation.llm.fake import count_calls
+from tests.conftest import QUICKSTART_DATA, REPO, load_stats, run_cli, step_stats, write_recipe
+
+
+def generation_recipe(tmp_path: Path, name: str, calls: Path, **generate) -> dict:
+    return {
+        "name": name,
+        "output": str(tmp_path / name),
+        "inputs": [{"path": str(QUICKSTART_DATA / "web_sample.jsonl"), "id_key": "id"}],
+        "steps": [{"lid": {"keep": ["sw"]}}, {"quality": None}],
+        "llm": {"engine": "tests.fake_models:ChattyEngine", "batch_size": 2,
+                "extra": {"calls_file": str(calls)}},
+        "generate": {"languages": ["sw"], **generate},
+        "executor": {"local": {"tasks": 1}},
+    }
+
+
+def rows(output: Path, folder: str) -> list[dict]:
+    return [r for shard in sorted((output / "data" / folder).glob("*.parquet")) for r in pq.read_table(shard).to_pylist()]
+
+
+def test_generation_writes_verified_records_per_language_and_task(tmp_path):
+    calls = tmp_path / "calls.txt"
+    recipe = generation_recipe(tmp_path, "gen", calls, instruction={"count": 6, "rounds": 2},
+                               dialogue={"count": 2}, qa={"per_passage": 2, "max_passages": 3})
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 0, result.output
+    output = tmp_path / "gen"
+    stats = load_stats(output)
+    assert stats["accounting"]["ok"], stats["accounting"]
+    generate, verify = step_stats(stats, "generate"), step_stats(stats, "verify")
+    assert generate["in"] == generate["kept"] == verify["in"] > 0
+    instructions = rows(output, "sw-instruction")
+    assert instructions and all(len(r["messages"]) == 2 and all(m["content"].strip() for m in r["messages"])
+                                for r in instructions)
+    assert all(r["lang"] == "swh_Latn" and json.loads(r["metadata"])["target_lang"] == "swh" for r in instructions)
+    assert len(rows(output, "sw-dialogue")) <= 2
+    # the fake model's QA answers are about the Nile, not the curated passages: every one is a failure
+    failures = [json.loads(line) for f in (output / "failures").glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert {f["reason"] for f in failures} >= {"answer_not_in_passage"}
+    assert stats["generation"]["swh_Latn"]["failed"]["answer_not_in_passage"] == 3
+    assert stats["generation"]["swh_Latn"]["prompts"] == count_calls(calls)
+    assert stats["generation"]["swh_Latn"]["tokens_generated"] > 0
+    card = (output / "README.md").read_text()
+    assert "config_name: sw-instruction" in card and "config_name: sw" in card
+
+
+def test_retry_failures_asks_again_only_for_the_failures(tmp_path):
+    calls = tmp_path / "calls.txt"
+    recipe = generation_recipe(tmp_path, "retry", calls, qa={"per_passage": 2, "max_passages": 3},
+                               instruction={"count": 4, "rounds": 1})
+    path = write_recipe(tmp_path / "r.yaml", recipe)
+    assert run_cli("run", path).exit_code == 0
+    first_calls = count_calls(calls)
+    failed = len([line for f in (tmp_path / "retry" / "failures").glob("*.jsonl") for line in f.read_text().splitlines()])
+    assert failed == 3
+    result = run_cli("run", path, "--retry-failures")
+    assert result.exit_code == 0, result.output
+    assert count_calls(calls) - first_calls == failed  # successes came from the cache
+
+
+def test_a_killed_generation_resumes_without_repeating_answered_requests(tmp_path):
+    """Kill `curate run` mid-generation (SIGKILL), run it again: every request reaches the model once."""
+    calls = tmp_path / "calls.txt"
+    recipe = generation_recipe(tmp_path, "killed", calls, instruction={"count": 12, "rounds": 1})
+    recipe["llm"]["extra"]["delay"] = 0.4
+    path = write_recipe(tmp_path / "r.yaml", recipe)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen([sys.executable, "-m", "curation.cli", "run", str(path)], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while count_calls(calls) < 5 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before_rerun = count_calls(calls)
+    assert 5 <= before_rerun < 13, "the run should have been killed mid-generation"
+
+    result = run_cli("run", path)
+    assert result.exit_code == 0, result.output
+    sent = [json.loads(line) for line in calls.read_text().splitlines()]
+    # 1 instruction-list prompt + 12 responses in an uninterrupted run; the answered ones were not sent
+    # again (at most the batch in flight when killed is repeated)
+    assert len(sent) - len(set(sent)) <= 2
+    assert len(rows(tmp_path / "killed", "sw-instruction")) > 0
