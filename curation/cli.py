@@ -132,7 +132,7 @@ def _update_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, P
 
 
 def _watch_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path], done: threading.Event) -> None:
-    while not done.wait(0.5):
+    while not done.wait(2.0):  # rarely: a busy Python thread slows in-process vLLM on a CPU
         _update_progress(progress, bars, dirs)
 
 
