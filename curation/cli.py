@@ -89,6 +89,15 @@ def plan_command(recipe: RecipeArg, set_: SetOpt = None) -> None:
     for stage in stages:
         table.add_row(stage.name, str(stage.tasks), " -> ".join(step.name for step in stage.pipeline))
     console.print(table)
+    if parsed.generate is not None:
+        from curation.generation import estimate_requests
+
+        estimate = Table("task", "prompts per language", "generated tokens per language (at most)",
+                         title=f"generation with {parsed.llm.model} ({parsed.llm.engine}), "
+                               f"languages: {', '.join(parsed.generate.languages)}")
+        for task, numbers in estimate_requests(parsed.generate).items():
+            estimate.add_row(task, str(numbers["prompts"]), f"{numbers['max_generated_tokens']:,}")
+        console.print(estimate)
 
 
 @app.command()

@@ -91,6 +91,25 @@ def read_passages(source: str, staging_dir: Path, folder: str, lang: str, limit:
     return passages
 
 
+def estimate_requests(spec: GenerateSpec) -> dict[str, dict[str, int]]:
+    """Per task: prompts per language (at most, when every answer parses) and the generated-token bound."""
+    from generators.instruction import InstructionGenerator
+
+    estimate: dict[str, dict[str, int]] = {}
+    for name, task in spec.tasks():
+        if name == "instruction":
+            prompts = InstructionGenerator(count=task.count, rounds=task.rounds,
+                                           per_prompt=task.per_prompt).estimate_prompts("eng")
+        elif name == "qa":
+            prompts = (task.max_passages or 100) * (2 if task.summarize_first else 1)
+        elif name == "dialogue":
+            prompts = task.count
+        else:  # translate: one translation and one answer per source record
+            prompts = 2 * (task.count or 100)
+        estimate[name] = {"prompts": prompts, "max_generated_tokens": prompts * spec.max_tokens * spec.n}
+    return estimate
+
+
 class GenerateStep(CountedStep):
     """The first step of the generate stage: runs the generators for languages[rank::world_size]."""
 

@@ -101,3 +101,14 @@ def test_a_killed_generation_resumes_without_repeating_answered_requests(tmp_pat
     # again (at most the batch in flight when killed is repeated)
     assert len(sent) - len(set(sent)) <= 2
     assert len(rows(tmp_path / "killed", "sw-instruction")) > 0
+
+
+def test_plan_estimates_prompts_and_tokens_per_language(tmp_path):
+    recipe = generation_recipe(tmp_path, "plan", tmp_path / "calls.txt", instruction={"count": 10, "rounds": 2},
+                               dialogue={"count": 3}, max_tokens=100)
+    result = run_cli("plan", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 0, result.output
+    assert "generate -> verify -> write" in result.output
+    dialogue_row = next(line for line in result.output.splitlines() if "dialogue" in line)
+    assert "3" in dialogue_row and "300" in dialogue_row
+    assert not (tmp_path / "calls.txt").exists()  # planning asks the model nothing
