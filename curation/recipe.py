@@ -80,7 +80,8 @@ class LidStep(Strict):
 class QualityStep(Strict):
     """Gopher / C4 / FineWeb-style heuristic rules with per-language parameters."""
 
-    rules: list[str] | None = Field(None, description="Rules to apply (default: all). See README for the names.")
+    rules: list[str] | None = Field(None, description="Rules to apply (default: all rules for plain text, the "
+                                    "instruction preset for chat records). See README for the names.")
     thresholds: dict[str, float | int | bool] = Field(default_factory=dict, description="Override default thresholds.")
     per_language: dict[str, dict[str, float | int | bool]] = Field(
         default_factory=dict, description="Threshold overrides per language code."

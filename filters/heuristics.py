@@ -484,8 +484,9 @@ class QualityFilter(Filter):
             (`"Ethi"`), a language (`"yor"`) or a tag (`"yor_Latn"`); applied in that order over the
             global thresholds and the built-in `SCRIPT_THRESHOLDS`. A `stop_words` list here
             replaces the built-in one (or gives one to a language that has none).
-        rules: the rules to apply (default: all of `RULES`). `INSTRUCTION_RULES` suits short
-            instruction/QA/dialogue records.
+        rules: the rules to apply. Default: all of `RULES` for plain text and `INSTRUCTION_RULES`
+            for chat records (`metadata["messages"]`): page-shape rules (50-word minimum, sentence
+            count, line punctuation) would drop most good instruction/QA/dialogue records.
         rejects: optional writer for dropped records (see `curation.steps.Filter`).
 
     The language is `doc.metadata["lang"]` (`swh_Latn`); the script comes from it, else from
@@ -507,6 +508,7 @@ class QualityFilter(Filter):
         base = thresholds if isinstance(thresholds, Thresholds) else _replace(Thresholds(), thresholds or {}, "thresholds")
         self.thresholds = _replace(base, threshold_overrides, "QualityFilter")
         self.rules = _checked_rules(rules)
+        self.chat_rules = self.rules if rules is not None else frozenset(INSTRUCTION_RULES)
         self.per_language = {key: dict(values) for key, values in (per_language or {}).items()}
         for key, values in self.per_language.items():
             _replace(self.thresholds, values, f"per_language.{key}")  # fail at construction
@@ -520,17 +522,19 @@ class QualityFilter(Filter):
         lang = doc.metadata.get("lang")
         _, script = _language_and_script(lang)
         script = script or doc.metadata.get("script") or text_script(text)
-        config = self.config(lang, script)
-        scores = self.score(text, tokenize(text, script), config)
+        rules = self.chat_rules if doc.metadata.get("messages") else self.rules
+        config = self.config(lang, script, rules)
+        scores = self.score(text, tokenize(text, script), config, rules)
         doc.metadata.setdefault("scores", {}).update(scores)
         for bound in config.bounds:
             if bound.fails(scores[bound.score]):
                 return False, bound.rule
         return True
 
-    def score(self, text: str, tok: Tokenized, config: LanguageConfig) -> dict[str, float]:
+    def score(self, text: str, tok: Tokenized, config: LanguageConfig,
+              rules: frozenset[str] | None = None) -> dict[str, float]:
         """The measures the enabled rules need (only those), keyed `quality.<measure>`."""
-        t, rules = config.thresholds, self.rules
+        t, rules = config.thresholds, self.rules if rules is None else rules
         scores: dict[str, float] = {}
         if not rules.isdisjoint(REPETITION_RULES):
             scores.update(repetition_scores(text, tok.tokens, t))
@@ -542,14 +546,15 @@ class QualityFilter(Filter):
             scores.update(fineweb_scores(text, len(tok.tokens), t))
         return scores
 
-    def config(self, lang: str | None, script: str | None) -> LanguageConfig:
-        """Thresholds, bounds and stop words for a language tag and script (cached)."""
-        key = f"{lang}|{script}"
+    def config(self, lang: str | None, script: str | None, rules: frozenset[str] | None = None) -> LanguageConfig:
+        """Thresholds, bounds and stop words for a language tag, script and rule set (cached)."""
+        rules = self.rules if rules is None else rules
+        key = f"{lang}|{script}|{'chat' if rules is self.chat_rules else 'text'}"  # (the same set when chosen)
         if key not in self._configs:
-            self._configs[key] = self._resolve(lang, script)
+            self._configs[key] = self._resolve(lang, script, rules)
         return self._configs[key]
 
-    def _resolve(self, lang: str | None, script: str | None) -> LanguageConfig:
+    def _resolve(self, lang: str | None, script: str | None, rules: frozenset[str]) -> LanguageConfig:
         code, _ = _language_and_script(lang)
         t = _replace(self.thresholds, SCRIPT_THRESHOLDS.get(script or "", {}), "SCRIPT_THRESHOLDS")
         for key in (script, code, lang):
@@ -559,7 +564,7 @@ class QualityFilter(Filter):
             stop_words = frozenset(unicodedata.normalize("NFC", w.lower()) for w in t.stop_words)
         else:
             stop_words = builtin_stop_words(code, script) if code else None
-        return LanguageConfig(t, _bounds(t, self.rules, stop_words is not None), stop_words)
+        return LanguageConfig(t, _bounds(t, rules, stop_words is not None), stop_words)
 
 
 def _replace(thresholds: Thresholds, values: Mapping[str, Any], where: str) -> Thresholds:

@@ -241,3 +241,18 @@ def test_unknown_rules_and_thresholds_are_recipe_errors() -> None:
     with pytest.raises(RecipeError, match="per_language.swh"):
         QualityFilter(per_language={"swh": {"min_word": 3}})
     assert set(INSTRUCTION_RULES) <= set(RULES)
+
+
+def test_chat_records_get_the_instruction_rules_unless_rules_are_chosen():
+    """A short, good Swahili exchange is kept as a chat record; as plain web text it is too short."""
+    exchange = [{"role": "user", "content": "Ni faida gani za kunywa maji ya kutosha kila siku?"},
+                {"role": "assistant", "content": "Maji husaidia mwili kudhibiti joto, na pia huboresha "
+                                                 "usagaji wa chakula na afya ya ngozi yako."}]
+    text = "\n\n".join(m["content"] for m in exchange)
+    chat = Document(text=text, id="chat", metadata={"lang": "swh_Latn", "messages": exchange})
+    plain = Document(text=text, id="plain", metadata={"lang": "swh_Latn"})
+    step = QualityFilter()
+    assert step.keep(chat) is True
+    assert step.keep(plain) == (False, "gopher_word_count")
+    assert QualityFilter(rules=RULES).keep(Document(text=text, id="c2", metadata=dict(chat.metadata))) == (
+        False, "gopher_word_count")
