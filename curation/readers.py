@@ -120,13 +120,31 @@ def normalize_messages(raw: Any) -> list[dict[str, str]]:
     return turns
 
 
+def instruction_messages(obj: dict[str, Any], spec: InputSpec) -> list[dict[str, str]]:
+    """Alpaca-style {instruction, input, output} -> [user, assistant] turns."""
+    prompt, response = get_field(obj, spec.prompt_key), get_field(obj, spec.response_key)
+    extra = get_field(obj, spec.input_key) if spec.input_key else None
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise RecordError("missing_prompt", f"no text in {spec.prompt_key!r}")
+    if not isinstance(response, str) or not response.strip():
+        raise RecordError("missing_response", f"no text in {spec.response_key!r}")
+    if isinstance(extra, str) and extra.strip():
+        prompt = f"{prompt.strip()}\n\n{extra.strip()}"
+    return [{"role": "user", "content": prompt.strip()}, {"role": "assistant", "content": response.strip()}]
+
+
 def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Limits) -> Document:
     """Build one record from a parsed object, or raise RecordError naming what is wrong with it."""
     if not isinstance(obj, dict):
         raise RecordError("not_an_object", type(obj).__name__)
     metadata: dict[str, Any] = {"source": f"{source}:{line}"}
     consumed = {spec.text_key.split(".")[0]}
-    if spec.messages_key:
+    if spec.prompt_key:
+        messages = instruction_messages(obj, spec)
+        text = "\n\n".join(t["content"] for t in messages)
+        metadata["messages"] = messages
+        consumed |= {k.split(".")[0] for k in (spec.prompt_key, spec.response_key, spec.input_key) if k}
+    elif spec.messages_key:
         messages = normalize_messages(get_field(obj, spec.messages_key))
         text = "\n\n".join(t["content"] for t in messages)
         metadata["messages"] = messages

@@ -52,6 +52,10 @@ class InputSpec(Strict):
     messages_key: str | None = Field(
         None, description="Field holding chat turns ([{role, content}] or ShareGPT [{from, value}]); makes chat records."
     )
+    prompt_key: str | None = Field(None, description="Instruction data (Alpaca style): the field holding the "
+                                   "instruction; with `response_key` it makes a two-turn chat record.")
+    input_key: str | None = Field(None, description="Optional field appended to the instruction (Alpaca's `input`).")
+    response_key: str | None = Field(None, description="The field holding the response (Alpaca's `output`).")
     text_unit: Literal["paragraph", "line", "file"] = Field(
         "paragraph", description="For plain-text files: one record per blank-line-separated paragraph, per line, or per file."
     )
@@ -61,6 +65,10 @@ class InputSpec(Strict):
     def _one_source(self) -> InputSpec:
         if (self.path is None) == (self.hf is None):
             raise ValueError("give exactly one of `path` or `hf`")
+        if (self.prompt_key is None) != (self.response_key is None):
+            raise ValueError("`prompt_key` and `response_key` go together")
+        if self.prompt_key and self.messages_key:
+            raise ValueError("give `messages_key` or `prompt_key`/`response_key`, not both")
         return self
 
 

@@ -129,3 +129,18 @@ def test_files_are_sharded_across_tasks(tmp_path):
         reader = SourceReader([spec], files, str(tmp_path / "q"), Limits())
         seen += [d.text for d in reader.run(None, rank, 2)]
     assert sorted(seen) == sorted(f"{SW} {i}" for i in range(5))
+
+
+def test_alpaca_style_instruction_records_become_chat_records(tmp_path):
+    rows = [{"instruction": "Taja matunda matatu.", "input": "", "output": "Embe, ndizi na nanasi."},
+            {"instruction": "Tafsiri kwa Kiingereza:", "input": "Habari ya asubuhi", "output": "Good morning"},
+            {"instruction": "Eleza mvua.", "output": ""}]
+    path = tmp_path / "alpaca.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False))
+    spec = InputSpec(path=str(path), prompt_key="instruction", input_key="input", response_key="output")
+    docs, quarantine, _ = read_all(spec, tmp_path)
+    assert docs[0].metadata["messages"] == [{"role": "user", "content": "Taja matunda matatu."},
+                                            {"role": "assistant", "content": "Embe, ndizi na nanasi."}]
+    assert docs[1].metadata["messages"][0]["content"] == "Tafsiri kwa Kiingereza:\n\nHabari ya asubuhi"
+    assert "extra" not in docs[0].metadata
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(3, "missing_response")]
