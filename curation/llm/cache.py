@@ -13,8 +13,9 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from curation.llm.types import ChatRequest, Completion, Engine
+from curation.llm.types import ChatRequest, Completion, Engine, ScoreRequest, ScoreResult
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +45,18 @@ class RequestCache:
             self._db.execute(SCHEMA)
         return self._db
 
-    def get_many(self, keys: list[str]) -> dict[str, Completion]:
-        found: dict[str, Completion] = {}
+    def get_many(self, keys: list[str], decode: Callable[[str], Any] = Completion.from_json) -> dict[str, Any]:
+        """Stored answers by key; `decode` turns the stored JSON back into its type (Completion or ScoreResult)."""
+        found: dict[str, Any] = {}
         db = self._connect()
         for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for key, data in db.execute(f"SELECT key, completion FROM completions WHERE key IN ({marks})", chunk):
-                found[key] = Completion.from_json(data)
+                found[key] = decode(data)
         return found
 
-    def put_many(self, model: str, items: list[tuple[str, Completion]]) -> None:
+    def put_many(self, model: str, items: list[tuple[str, Completion | ScoreResult]]) -> None:
         db = self._connect()
         now = time.time()
         with db:
@@ -96,6 +98,21 @@ class CachedEngine:
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start:start + self.batch_size]
             answers = self.engine.generate([by_key[k] for k in chunk])
+            self.cache.put_many(self.model_name, list(zip(chunk, answers, strict=True)))
+            results.update(zip(chunk, answers, strict=True))
+        return [results[k] for k in keys]
+
+    def score(self, requests: list[ScoreRequest]) -> list[ScoreResult]:
+        """Scoring requests, cached like completions (keyed by model, messages and continuation)."""
+        keys = [r.cache_key(self.model_name) for r in requests]
+        results = self.cache.get_many(list(dict.fromkeys(keys)), decode=ScoreResult.from_json)
+        missing = list(dict.fromkeys(k for k in keys if k not in results))
+        by_key = dict(zip(keys, requests, strict=True))
+        if self.on_batch:
+            self.on_batch(len(keys) - sum(1 for k in keys if k in missing), len(missing))
+        for start in range(0, len(missing), self.batch_size):
+            chunk = missing[start:start + self.batch_size]
+            answers = self.engine.score([by_key[k] for k in chunk])  # type: ignore[attr-defined]
             self.cache.put_many(self.model_name, list(zip(chunk, answers, strict=True)))
             results.update(zip(chunk, answers, strict=True))
         return [results[k] for k in keys]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 
 @dataclass(frozen=True)
@@ -74,4 +74,64 @@ class Engine(Protocol):
 
     def generate(self, requests: list[ChatRequest]) -> list[Completion]:
         """Answer every request; order is kept. Raise RetryableError for transient failures."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """Score a given assistant turn instead of sampling one: how likely is `continuation` as the
+    reply to `messages`, token by token, and how likely does the turn end right after it?"""
+
+    messages: tuple[tuple[str, str], ...]
+    continuation: str
+
+    # The "without instruction" context for PMI: an empty user turn. A neutral turn keeps the chat
+    # template's framing (system prompt, assistant header) identical to the conditional pass, so the
+    # difference between the two measures the instruction alone.
+    NEUTRAL: ClassVar[tuple[tuple[str, str], ...]] = (("user", ""),)
+
+    @classmethod
+    def of(cls, messages: list[dict[str, str]], continuation: str) -> ScoreRequest:
+        return cls(tuple((m["role"], m["content"]) for m in messages), continuation)
+
+    @classmethod
+    def unconditional(cls, continuation: str) -> ScoreRequest:
+        """The same continuation after the neutral prompt (the PMI baseline)."""
+        return cls(cls.NEUTRAL, continuation)
+
+    def message_dicts(self) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+    def cache_key(self, model: str) -> str:
+        """A hash of (model, messages, continuation); `kind` keeps it apart from generation keys."""
+        payload = {"kind": "score", "model": model, "messages": self.messages, "continuation": self.continuation}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class ScoreResult:
+    """Log-probabilities of a scored continuation: one per token, and the end-of-turn token's."""
+
+    token_logprobs: list[float]
+    eot_logprob: float
+    truncated: bool = False  # the engine cut the continuation (or the prompt's start) to fit the context
+
+    @property
+    def mean_logprob(self) -> float:
+        """Mean over the continuation's tokens (0.0 for an empty continuation)."""
+        return sum(self.token_logprobs) / len(self.token_logprobs) if self.token_logprobs else 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: str) -> ScoreResult:
+        return cls(**json.loads(data))
+
+
+class ScoringEngine(Engine, Protocol):
+    """An engine that can also score given continuations (vLLM, the fake engine, the cache over them)."""
+
+    def score(self, requests: list[ScoreRequest]) -> list[ScoreResult]:
+        """Score every request; order is kept. Raise RetryableError for transient failures."""
         ...

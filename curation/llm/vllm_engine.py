@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from curation.errors import RecipeError
-from curation.llm.types import ChatRequest, Completion, Sampling
+from curation.llm.types import ChatRequest, Completion, Sampling, ScoreRequest, ScoreResult
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,57 @@ class VLLMEngine:
         outputs = llm.chat([r.message_dicts() for r in requests], params, use_tqdm=False)
         return [self._completion(output, r.sampling) for output, r in zip(outputs, requests, strict=True)]
 
+    def score(self, requests: list[ScoreRequest]) -> list[ScoreResult]:
+        """Log-probabilities of given assistant turns, in one `llm.generate` batch of token-id prompts.
+
+        Each request is rendered with the model's chat template as prefix (the prompt, with the
+        generation prompt) + continuation + the template's end of turn, tokenized in those three
+        parts so the continuation's positions are known exactly, and run with `prompt_logprobs=1`
+        and one greedy output token (vLLM needs to generate something; it is ignored).
+        """
+        if not requests:
+            return []
+        from vllm import SamplingParams
+
+        llm = self._load()
+        tokenizer = llm.get_tokenizer()
+        # One token must still fit after the prompt, or vLLM rejects the request.
+        limit = (self.max_model_len or 2048) - 1
+        prompts, spans = [], []
+        for request in requests:
+            prefix, continuation, eot = self._score_tokens(tokenizer, request)
+            prefix, continuation, truncated = _fit(prefix, continuation, eot, limit)
+            prompts.append({"prompt_token_ids": prefix + continuation + eot})
+            spans.append((len(prefix), len(continuation), truncated))
+        params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
+        outputs = llm.generate(prompts, params, use_tqdm=False)
+        results = []
+        for output, (start, length, truncated) in zip(outputs, spans, strict=True):
+            ids, steps = output.prompt_token_ids, output.prompt_logprobs
+            lps = [steps[i][ids[i]].logprob for i in range(start, start + length + 1)]
+            results.append(ScoreResult(token_logprobs=lps[:-1], eot_logprob=lps[-1], truncated=truncated))
+        return results
+
+    @staticmethod
+    def _score_tokens(tokenizer: Any, request: ScoreRequest) -> tuple[list[int], list[int], list[int]]:
+        """(prefix, continuation, end-of-turn) token ids of a scoring request."""
+        messages = request.message_dicts()
+        prefix = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        # The end-of-turn marker is whatever the template writes after an assistant turn's content
+        # (`<|im_end|>` for ChatML); only its first token is scored. A template that rewrites the
+        # content (strips it, drops reasoning) gives no clean split: fall back to the EOS token.
+        full = tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": request.continuation}],
+                                             tokenize=False, add_generation_prompt=False)
+        head = prefix + request.continuation
+        eot_text = full[len(head):] if full.startswith(head) and len(full) > len(head) else ""
+        eot = tokenizer.encode(eot_text, add_special_tokens=False)[:1] if eot_text else []
+        if not eot:
+            eot = [tokenizer.eos_token_id]
+        # Parts tokenized apart (so the slice is exact); at most one merge at each seam differs from
+        # tokenizing the whole string, which moves a score by a token's worth, not more.
+        return (tokenizer.encode(prefix, add_special_tokens=False),
+                tokenizer.encode(request.continuation, add_special_tokens=False), eot)
+
     @staticmethod
     def _sampling_params(sampling: Sampling) -> Any:
         from vllm import SamplingParams
@@ -123,3 +174,15 @@ class VLLMEngine:
                           completion_tokens=sum(len(s.token_ids) for s in samples),
                           finish_reasons=[s.finish_reason or "stop" for s in samples],
                           token_logprobs=token_logprobs, top_logprobs=top_logprobs, prompt_logprobs=prompt_logprobs)
+
+
+def _fit(prefix: list[int], continuation: list[int], eot: list[int], limit: int) -> tuple[list[int], list[int], bool]:
+    """Cut a scoring prompt to `limit` tokens: the continuation's tail first (keeping at least half
+    the window for it), then the prompt's start (its end, next to the response, matters most)."""
+    if len(prefix) + len(continuation) + len(eot) <= limit:
+        return prefix, continuation, False
+    room = limit - len(eot)
+    keep_continuation = min(len(continuation), max(room // 2, room - len(prefix)))
+    continuation = continuation[:keep_continuation]
+    prefix = prefix[len(prefix) - (room - keep_continuation):] if room > keep_continuation else []
+    return prefix, continuation, True
