@@ -63,6 +63,13 @@ def build_engine(llm: LLMSpec) -> Any:
     raise RecipeError(f"llm.engine: unknown engine {llm.engine!r} (vllm, openai or package.module:Class)")
 
 
+def cached_engine(llm: LLMSpec, cache_path: str) -> CachedEngine:
+    """The recipe's engine behind the run's request cache, named by its pinned model label."""
+    engine = CachedEngine(build_engine(llm), RequestCache(cache_path), batch_size=llm.batch_size)
+    engine.model_name = model_label(llm)
+    return engine
+
+
 def target_tag(code: str) -> str:
     """`swh` -> `swh_Latn`: the LID label a record in that language gets."""
     from filters.languages import language
@@ -164,8 +171,7 @@ class GenerateStep(CountedStep):
 
         if data:
             yield from data
-        engine = CachedEngine(build_engine(self.llm), RequestCache(self.cache_path), batch_size=self.llm.batch_size)
-        engine.model_name = model_label(self.llm)
+        engine = cached_engine(self.llm, self.cache_path)
         asker = Asker(engine, model_label(self.llm), retry_attempt=self.retry_attempt)
         started = time.perf_counter()
         for lang in sorted(self.languages)[rank::world_size]:

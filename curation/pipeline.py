@@ -43,6 +43,7 @@ class Stage:
     name: str
     pipeline: list[PipelineStep]
     tasks: int
+    max_workers: int | None = None  # stages that load a model run llm.tasks of them at once
 
 
 @dataclass
@@ -173,11 +174,30 @@ def build_step(kind: str, config: Any, recipe: Recipe, layout: RunLayout) -> Pip
     return step
 
 
+def confidence_filter(config: Any, recipe: Recipe, layout: RunLayout) -> PipelineStep:
+    """The confidence step with an engine built where it runs (the recipe's llm, behind the request cache)."""
+    from functools import partial
+
+    from curation.generation import cached_engine
+    from filters.confidence import ConfidenceFilter
+
+    return ConfidenceFilter(engine_factory=partial(cached_engine, recipe.llm, str(layout.cache)),
+                            samples=config.samples, sample_max_tokens=config.sample_max_tokens,
+                            reflection=config.reflection, weights=config.weights,
+                            min_confidence=config.min_confidence, drop_fraction=config.drop_fraction,
+                            on_low=config.on_low, batch_size=config.batch_size,
+                            max_response_tokens=config.max_response_tokens)
+
+
 def _build_step_at(index: int, spec: Any, recipe: Recipe, layout: RunLayout) -> PipelineStep | None:
     """Build recipe step `index`; a step's own complaint about its settings names the YAML path."""
     if spec.kind == "dedup":
         return None  # dedup is several stages, wired by compile_recipe
     try:
+        if spec.kind == "confidence":
+            step = confidence_filter(spec.config, recipe, layout)
+            step.rejects = _rejects_writer(recipe, layout, "confidence")
+            return step
         return build_step(spec.kind, spec.config, recipe, layout)
     except RecipeError as e:
         raise RecipeError(f"steps[{index}].{spec.kind}: {e}") from None
@@ -261,8 +281,12 @@ def generation_stage(recipe: Recipe, layout: RunLayout, retry_attempt: int) -> S
                             str(layout.staging), retry_attempt=retry_attempt)
     verify = VerifyStep(spec.verify)
     verify.rejects = _rejects_writer(recipe, layout, "verify")
+    scoring = []
+    if (confidence := recipe.step("confidence")) is not None:  # generated records are scored too
+        scoring.append(confidence_filter(confidence, recipe, layout))
+        scoring[0].rejects = _rejects_writer(recipe, layout, "confidence-generated")
     writer = ShardWriter(str(layout.staging), languages, recipe.dataset.rows_per_shard, prefix="generated-")
-    return Stage("generate", [generate, verify, writer], max(1, min(recipe.llm.tasks, len(languages))))
+    return Stage("generate", [generate, verify, *scoring, writer], max(1, min(recipe.llm.tasks, len(languages))))
 
 
 def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, retry_attempt: int = 0) -> list[Stage]:
@@ -295,6 +319,9 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
     publish += [*after, ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard)]
     stages.append(Stage("publish", publish, tasks))
 
+    for stage in stages:
+        if any(step.name in ("confidence", "generate") for step in stage.pipeline):
+            stage.max_workers = recipe.llm.tasks
     order = [CountedStepRef(stage.name, step.name) for stage in stages for step in stage.pipeline
              if isinstance(step, CountedStep)]
     if len(set(order)) != len(order):
@@ -368,6 +395,8 @@ def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> li
             from datatrove.executor import LocalPipelineExecutor
 
             workers = spec.local.workers or min(stage.tasks, os.cpu_count() or 1)
+            if stage.max_workers:
+                workers = min(workers, stage.max_workers)
             executor = LocalPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
                                              logging_dir=logging_dir, depends=previous)
         elif spec.kind == "ray":

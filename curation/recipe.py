@@ -124,6 +124,27 @@ class DedupStep(Strict):
     containment: ContainmentDedup | None = Field(None, description="Also remove partial copies (off by default).")
 
 
+class ConfidenceStep(Strict):
+    """CLEAR-style confidence of instruction/response records with the recipe's `llm` (no stronger judge)."""
+
+    samples: Annotated[int, Field(ge=1, le=16)] = Field(3, description="Responses sampled per prompt for consistency.")
+    sample_max_tokens: Annotated[int, Field(ge=1)] = 128
+    reflection: bool = Field(False, description="Ask the model whether the response is correct (off: a tiny model "
+                             "answers A almost always; turn it on for 7B+ models).")
+    weights: dict[str, float] | None = Field(None, description="Component weights (consistency, pmi, eot_logprob, "
+                                             "reflection, mean_logprob); default 1/1/1, reflection 0.43 when on.")
+    min_confidence: Fraction | dict[str, Fraction] | None = Field(
+        None, description="Records below this combined confidence (a percentile within the batch) are low.")
+    drop_fraction: Fraction | dict[str, Fraction] | None = Field(
+        None, description="Or: the lowest fraction of each language's records are low.")
+    on_low: Literal["drop", "correct", "keep"] = Field(
+        "drop", description="drop (`low_confidence`), correct (replace with a confident model answer, keep the "
+        "original), or keep (only flag).")
+    batch_size: Annotated[int, Field(ge=1)] | None = Field(256, description="Records scored together (ranks are "
+                                                            "taken within a batch); null: the whole task.")
+    max_response_tokens: Annotated[int, Field(ge=16)] = 384
+
+
 class CustomStep(Strict):
     """Your own datatrove PipelineStep (a `curation.steps.Filter` subclass gets counted like ours)."""
 
@@ -139,6 +160,7 @@ class StepSpec(Strict):
     lid: LidStep | None = None
     quality: QualityStep | None = None
     dedup: DedupStep | None = None
+    confidence: ConfidenceStep | None = None
     custom: CustomStep | None = None
 
     @model_validator(mode="before")

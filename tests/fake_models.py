@@ -39,11 +39,12 @@ class ChattyModel:
     """Answers each kind of prompt (told apart by its template's wording) like a real chat model
     would: preambles, markdown, numbering styles, a near-duplicate, an occasional refusal."""
 
-    def __init__(self, refuse: str | None = None, dialogue_turns: int = 6):
+    def __init__(self, refuse: str | None = None, dialogue_turns: int = 6, strict: bool = True):
         self.next_task = 0
         self.refuse = refuse  # answer "As an AI..." to the request containing this text
         self.dialogue_turns = dialogue_turns
         self.prompts: list[str] = []
+        self.strict = strict  # False: answer any other prompt (a plain instruction) like a chat model
 
     def __call__(self, messages: list[dict[str, str]]) -> str:
         text = messages[-1]["content"]
@@ -68,6 +69,8 @@ class ChattyModel:
         if "Translate the following text" in text:
             source = text.split("translate it.\n\n", 1)[1].strip()
             return f"Here is the translation in Swahili:\n\n\"{TRANSLATIONS[source]}\""
+        if not self.strict:
+            return f"Hili ni jibu fupi kwa ombi hili: {text.rstrip('.?')}."
         raise AssertionError(f"unexpected prompt: {text[:80]}")
 
     def tasks(self, prompt: str) -> str:
@@ -95,4 +98,4 @@ class ChattyEngine(FakeEngine):
     """A FakeEngine answering with ChattyModel; `delay` slows each request (kill tests)."""
 
     def __init__(self, model: str = "fake", calls_file: str | None = None, delay: float = 0.0, **_: object):
-        super().__init__(responder=ChattyModel(), delay=delay, calls_file=calls_file, model=model)
+        super().__init__(responder=ChattyModel(strict=False), delay=delay, calls_file=calls_file, model=model)

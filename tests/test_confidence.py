@@ -258,3 +258,32 @@ def test_vllm_scores_clean_and_corrupted_records():
         print(doc.id, {k.removeprefix("confidence."): round(v, 3) for k, v in scores.items()})
     eot = {d.id: d.metadata["scores"]["confidence.eot_logprob"] for d in docs}
     assert eot["cut"] < sum(eot[f"clean{i}"] for i in range(3)) / 3
+
+
+def test_confidence_step_in_a_recipe_scores_and_drops_per_language(tmp_path):
+    """The recipe path: instruction data read as chat records, scored with the recipe's llm, the
+    lowest quarter dropped, scores in the output, and the numbers adding up."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from tests.conftest import load_stats, run_cli, step_stats, write_recipe
+
+    rows = [{"instruction": f"Eleza jinsi ya kupanda mti wa mwembe namba {i} kwa hatua rahisi.",
+             "output": f"Chimba shimo, weka mbolea, panda mche wa mwembe namba {i} na umwagilie maji kila siku."}
+            for i in range(8)]
+    (tmp_path / "data.json").write_text(json.dumps(rows, ensure_ascii=False))
+    recipe = {"name": "conf", "output": str(tmp_path / "out"),
+              "inputs": [{"path": str(tmp_path / "data.json"), "prompt_key": "instruction", "response_key": "output"}],
+              "steps": [{"confidence": {"drop_fraction": 0.25, "samples": 2}}],
+              "llm": {"engine": "tests.fake_models:ChattyEngine"},
+              "executor": {"local": {"tasks": 2}}}
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 0, result.output
+    stats = load_stats(tmp_path / "out")
+    assert stats["accounting"]["ok"]
+    confidence = step_stats(stats, "confidence")
+    assert confidence["in"] == 8 and sum(confidence["dropped"].values()) == 2  # a quarter of each task's 4
+    assert confidence["dropped"] == {"low_confidence": 2}
+    kept = [r for f in (tmp_path / "out" / "data").rglob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    assert len(kept) == 6 and all("confidence" in json.loads(r["scores"]) for r in kept)
