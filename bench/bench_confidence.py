@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -84,6 +85,15 @@ def rank_average(scores: dict[str, Sequence[float]], names: Sequence[str] | None
     if n == 1:
         return [0.5]
     return [float(x) for x in np.mean([(average_ranks(scores[k]) - 1) / (n - 1) for k in names], axis=0)]
+
+
+def rank_minimum(scores: dict[str, Sequence[float]], names: Sequence[str]) -> list[float]:
+    """Combine scores by the lowest of their scaled ranks: a record is as suspect as its worst signal
+    (each corruption type shows in one signal: a swap in PMI, a truncation in end-of-turn)."""
+    n = len(scores[names[0]])
+    if n == 1:
+        return [0.5]
+    return [float(x) for x in np.min([(average_ranks(scores[k]) - 1) / (n - 1) for k in names], axis=0)]
 
 
 def evaluate(records: list[dict], scores: dict[str, Sequence[float]]) -> Table:
@@ -158,9 +168,32 @@ def score_with_curate(records: list[dict], engine: Any) -> dict[str, list[float]
     `engine` is what `curation.generation.build_engine` returns for `--engine/--model` (not yet
     loaded). Until this is wired it raises NotImplementedError and `main` reports baselines only.
     """
-    import filters.confidence  # noqa: F401  (ImportError: the scorer is not there yet)
+    import math
+    import tempfile
 
-    raise NotImplementedError("score_with_curate: wire filters.confidence here")
+    from datatrove.data import Document
+
+    from curation.llm.cache import CachedEngine, RequestCache
+    from filters.confidence import ConfidenceFilter
+    from filters.languages import language
+
+    names = ("confidence", "confidence.consistency", "confidence.pmi", "confidence.eot_logprob",
+             "confidence.mean_logprob")
+    docs = [Document(text="\n\n".join(m["content"] for m in r["messages"]), id=r["id"],
+                     metadata={"messages": r["messages"], "lang": f"{r['lang']}_{language(r['lang']).script}"})
+            for r in records]
+    # A cache outside the run (CURATE_BENCH_CACHE) makes a second pass over the same set instant.
+    cache_dir = os.environ.get("CURATE_BENCH_CACHE") or tempfile.mkdtemp(prefix="bench-confidence-")
+    cached = CachedEngine(engine, RequestCache(f"{cache_dir}/requests.sqlite"), batch_size=512)
+    # No thresholds: every record is scored and kept; one batch so ranks span the whole set.
+    step = ConfidenceFilter(engine=cached, samples=3, sample_max_tokens=64, batch_size=None)
+    scored = {doc.id: doc.metadata.get("scores", {}) for doc in step.run(iter(docs), 0, 1)}
+    scores = {name.removeprefix("confidence.") if name != "confidence" else "clear_confidence":
+              [scored.get(r["id"], {}).get(name, math.nan) for r in records] for name in names}
+    scores["rank_avg(pmi, eot)"] = rank_average(scores, ["pmi", "eot_logprob"])
+    scores["rank_min(pmi, eot)"] = rank_minimum(scores, ["pmi", "eot_logprob"])
+    scores["rank_min(pmi, eot, consistency)"] = rank_minimum(scores, ["pmi", "eot_logprob", "consistency"])
+    return scores
 
 
 def curate_scores(records: list[dict], engine_name: str, model: str) -> dict[str, list[float]]:
