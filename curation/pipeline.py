@@ -183,7 +183,7 @@ def confidence_filter(config: Any, recipe: Recipe, layout: RunLayout) -> Pipelin
 
     return ConfidenceFilter(engine_factory=partial(cached_engine, recipe.llm, str(layout.cache)),
                             samples=config.samples, sample_max_tokens=config.sample_max_tokens,
-                            reflection=config.reflection, weights=config.weights,
+                            reflection=config.reflection, weights=config.weights, combination=config.combination,
                             min_confidence=config.min_confidence, drop_fraction=config.drop_fraction,
                             on_low=config.on_low, batch_size=config.batch_size,
                             max_response_tokens=config.max_response_tokens)

@@ -132,7 +132,9 @@ class ConfidenceStep(Strict):
     reflection: bool = Field(False, description="Ask the model whether the response is correct (off: a tiny model "
                              "answers A almost always; turn it on for 7B+ models).")
     weights: dict[str, float] | None = Field(None, description="Component weights (consistency, pmi, eot_logprob, "
-                                             "reflection, mean_logprob); default 1/1/1, reflection 0.43 when on.")
+                                             "reflection, mean_logprob); default pmi 1, eot_logprob 1, others 0.")
+    combination: Literal["worst", "mean"] = Field("worst", description="worst: the lowest component percentile "
+                                                  "(each corruption shows in one signal); mean: weighted mean.")
     min_confidence: Fraction | dict[str, Fraction] | None = Field(
         None, description="Records below this combined confidence (a percentile within the batch) are low.")
     drop_fraction: Fraction | dict[str, Fraction] | None = Field(
