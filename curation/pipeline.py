@@ -217,6 +217,11 @@ def _instantiate_step(kind: str, config: Any) -> PipelineStep:
         from filters.heuristics import QualityFilter
 
         return QualityFilter(rules=config.rules, thresholds=config.thresholds, per_language=config.per_language)
+    if kind == "select":
+        from filters.select import SelectFilter
+
+        return SelectFilter(budget=config.budget, score_key=config.score_key, complexity_key=config.complexity_key,
+                            diversity_threshold=config.diversity_threshold)
     if kind == "custom":
         return build_custom_step(config)
     raise RecipeError(f"steps: unknown step type {kind!r}")

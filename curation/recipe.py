@@ -147,6 +147,17 @@ class ConfidenceStep(Strict):
     max_response_tokens: Annotated[int, Field(ge=16)] = 384
 
 
+class SelectStep(Strict):
+    """Deita-style selection: the best records per language under a budget, no near repeats."""
+
+    budget: Annotated[int, Field(ge=0)] | dict[str, Annotated[int, Field(ge=0)]] = Field(
+        description="Records to keep per language (a number, or a map with an optional `*`); split across tasks.")
+    score_key: str = Field("confidence", description="The score to rank by (from `scores`).")
+    complexity_key: str | None = Field(None, description="Optional score multiplied in (quality x complexity).")
+    diversity_threshold: Fraction | None = Field(0.7, description="Character-shingle Jaccard with an already "
+                                                 "selected record at which a record is a near repeat; null: off.")
+
+
 class CustomStep(Strict):
     """Your own datatrove PipelineStep (a `curation.steps.Filter` subclass gets counted like ours)."""
 
@@ -163,6 +174,7 @@ class StepSpec(Strict):
     quality: QualityStep | None = None
     dedup: DedupStep | None = None
     confidence: ConfidenceStep | None = None
+    select: SelectStep | None = None
     custom: CustomStep | None = None
 
     @model_validator(mode="before")
