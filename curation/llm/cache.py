@@ -89,30 +89,23 @@ class CachedEngine:
         self.model_name = engine.model_name
 
     def generate(self, requests: list[ChatRequest]) -> list[Completion]:
-        keys = [r.cache_key(self.model_name) for r in requests]
-        results = self.cache.get_many(list(dict.fromkeys(keys)))
-        missing = list(dict.fromkeys(k for k in keys if k not in results))
-        by_key = dict(zip(keys, requests, strict=True))
-        if self.on_batch:
-            self.on_batch(len(keys) - sum(1 for k in keys if k in missing), len(missing))
-        for start in range(0, len(missing), self.batch_size):
-            chunk = missing[start:start + self.batch_size]
-            answers = self.engine.generate([by_key[k] for k in chunk])
-            self.cache.put_many(self.model_name, list(zip(chunk, answers, strict=True)))
-            results.update(zip(chunk, answers, strict=True))
-        return [results[k] for k in keys]
+        return self._through_cache(requests, self.engine.generate, Completion.from_json)
 
     def score(self, requests: list[ScoreRequest]) -> list[ScoreResult]:
         """Scoring requests, cached like completions (keyed by model, messages and continuation)."""
+        return self._through_cache(requests, self.engine.score, ScoreResult.from_json)  # type: ignore[attr-defined]
+
+    def _through_cache(self, requests: list, call: Callable[[list], list], decode: Callable[[str], Any]) -> list:
+        """Answers from the cache where present; the rest from `call` in batches, each stored at once."""
         keys = [r.cache_key(self.model_name) for r in requests]
-        results = self.cache.get_many(list(dict.fromkeys(keys)), decode=ScoreResult.from_json)
+        results = self.cache.get_many(list(dict.fromkeys(keys)), decode=decode)
         missing = list(dict.fromkeys(k for k in keys if k not in results))
         by_key = dict(zip(keys, requests, strict=True))
         if self.on_batch:
             self.on_batch(len(keys) - sum(1 for k in keys if k in missing), len(missing))
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start:start + self.batch_size]
-            answers = self.engine.score([by_key[k] for k in chunk])  # type: ignore[attr-defined]
+            answers = call([by_key[k] for k in chunk])
             self.cache.put_many(self.model_name, list(zip(chunk, answers, strict=True)))
             results.update(zip(chunk, answers, strict=True))
         return [results[k] for k in keys]
