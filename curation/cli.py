@@ -108,6 +108,20 @@ def schema() -> None:
     print(json.dumps(recipe_json_schema(), indent=2))
 
 
+@app.command()
+def report(output: Annotated[Path, typer.Argument(help="A run's output folder (holds stats.json).")]) -> None:
+    """(Re)build report.html from a run's stats.json.
+
+    Example: `curate report out/quickstart`
+    """
+    from curation.errors import InputError
+    from curation.report import write_report
+
+    if not (output / "stats.json").exists():
+        _fail(InputError(f"{output}: no stats.json (not a curate output folder, or the run has not finished)"))
+    console.print(f"wrote {write_report(output)}")
+
+
 @contextlib.contextmanager
 def _stderr_to(path: Path):
     """Send fd 2 (datatrove's per-task console logs, worker processes included) to a file."""
@@ -236,7 +250,7 @@ def run(
     if stats["confusable_pairs"]:
         pairs = ", ".join(f"{pair} {n}" for pair, n in list(stats["confusable_pairs"].items())[:6])
         console.print(f"confusable language pairs (LID top-2 close, not merged): {pairs}")
-    console.print(f"done in {time.time() - started:.1f}s -> {layout.output}  (stats.json, README.md, data/)")
+    console.print(f"done in {time.time() - started:.1f}s -> {layout.output}  (stats.json, report.html, README.md, data/)")
     if not stats["accounting"]["ok"]:
         _fail(AccountingError("the numbers do not add up: " + "; ".join(stats["accounting"]["problems"])))
 

@@ -31,6 +31,7 @@ from curation.card import render_card
 from curation.errors import RecipeError
 from curation.readers import SourceFile, SourceReader, expand_inputs
 from curation.recipe import Recipe, dump_resolved
+from curation.report import write_report
 from curation.shards import ShardWriter, publish_shards
 from curation.stats import CountedStepRef, build_stats
 from curation.steps import CountedStep, Filter
@@ -145,6 +146,7 @@ class Finalize(PipelineStep):
                  "quarantine": quarantine_summary(layout.quarantine)}
         layout.stats.write_text(json.dumps(stats, indent=2, ensure_ascii=False))
         (layout.output / "README.md").write_text(render_card(self.recipe, stats), encoding="utf-8")
+        write_report(layout.output)
         if not stats["accounting"]["ok"]:
             logger.error("accounting check failed: %s", "; ".join(stats["accounting"]["problems"]))
         yield from ()

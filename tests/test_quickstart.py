@@ -113,3 +113,18 @@ def test_confusable_language_pairs_are_reported(quickstart):
     stats = load_stats(output)
     assert all("~" in pair and n > 0 for pair, n in stats["confusable_pairs"].items())
     assert "hin~npi" in stats["confusable_pairs"]  # Hindi and Nepali share Devanagari and many words
+
+
+def test_report_shows_the_runs_numbers_and_is_self_contained(quickstart):
+    output, _, _ = quickstart
+    page = (output / "report.html").read_text()
+    stats = load_stats(output)
+    assert "<script" not in page and "http" not in page  # opens offline, fetches nothing
+    for folder, info in stats["languages"].items():
+        assert f">{folder}</text>" in page and f">{info['rows']:,}</text>" in page
+    dedup = step_stats(stats, "dedup")
+    assert "dedup: exact_duplicate</text>" in page and f">{dedup['dropped']['exact_duplicate']:,}</text>" in page
+    (output / "report.html").unlink()
+    result = run_cli("report", output)
+    assert result.exit_code == 0 and (output / "report.html").read_text() == page
+    assert run_cli("report", output / "nowhere").exit_code == 2
