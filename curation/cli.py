@@ -108,6 +108,28 @@ def schema() -> None:
     print(json.dumps(recipe_json_schema(), indent=2))
 
 
+@app.command("train")
+def train_command(
+    output: Annotated[Path, typer.Argument(help="A run's output folder (its data/ is the training data).")],
+    base: Annotated[str, typer.Option(help="Base model: bundled, a local folder or a Hub id.")] = "bundled",
+    lang: Annotated[str | None, typer.Option(help="Train on this language's configs only (the folder code).")] = None,
+    max_steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 50,
+    lora_r: Annotated[int, typer.Option(help="LoRA rank (all linear layers).")] = 16,
+) -> None:
+    """Train a LoRA adapter on a run's chat records (TRL SFT + PEFT); re-running resumes.
+
+    Example: `curate train out/quickstart --lang en --max-steps 20`
+    """
+    from curation.train import train
+
+    try:
+        metrics = train(output, base=base, lang=lang, max_steps=max_steps, lora_r=lora_r)
+    except CurateError as e:
+        _fail(e)
+    console.print(f"held-out loss {metrics['held_out_loss_before']:.3f} -> {metrics['held_out_loss_after']:.3f} "
+                  f"on {metrics['held_out_records']} record(s); adapter in {output / 'train' / (lang or 'all')}")
+
+
 @app.command()
 def report(output: Annotated[Path, typer.Argument(help="A run's output folder (holds stats.json).")]) -> None:
     """(Re)build report.html from a run's stats.json.
