@@ -85,6 +85,10 @@ class RunLayout:
         return self.output / "failures"
 
     @property
+    def distributions(self) -> Path:
+        return self.work / "distributions"
+
+    @property
     def cache(self) -> Path:
         return self.output / "cache" / "requests.sqlite"
 
@@ -143,13 +147,29 @@ class Finalize(PipelineStep):
             info["lang"] = self.folder_langs.get(folder, folder)
         stats = build_stats({s: layout.logs(s) for s in self.stage_names}, self.chains, published)
         stats = {"recipe": self.recipe.name, "fingerprint": self.recipe.fingerprint(), **stats,
-                 "quarantine": quarantine_summary(layout.quarantine)}
+                 "quarantine": quarantine_summary(layout.quarantine),
+                 "distributions": read_distributions(layout.distributions)}
+        if layout.stats.exists():  # training results belong to the data, which a rerun does not change
+            training = json.loads(layout.stats.read_text()).get("training")
+            if training:
+                stats["training"] = training
         layout.stats.write_text(json.dumps(stats, indent=2, ensure_ascii=False))
         (layout.output / "README.md").write_text(render_card(self.recipe, stats), encoding="utf-8")
         write_report(layout.output)
         if not stats["accounting"]["ok"]:
             logger.error("accounting check failed: %s", "; ".join(stats["accounting"]["problems"]))
         yield from ()
+
+
+def read_distributions(folder: Path) -> dict[str, Any]:
+    """Merge every task's score and length sketches (see `curation.distributions`)."""
+    from curation.distributions import build_distributions
+
+    score_files, length_files = [], []
+    for path in sorted(folder.glob("*/*.json")):
+        sketch = json.loads(path.read_text())
+        (score_files if "step" in sketch else length_files).append(sketch)
+    return build_distributions(score_files, length_files)
 
 
 def quarantine_summary(folder: Path) -> dict[str, Any]:
@@ -342,6 +362,10 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
         for code, folder in stage.pipeline[0].languages.items():
             for task, _ in recipe.generate.tasks():
                 folder_langs[f"{folder}-{task}"] = code
+    for stage in stages:
+        for step in stage.pipeline:
+            if isinstance(step, CountedStep):
+                step.distributions_dir = str(layout.distributions / stage.name)
     finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)
     stages.append(Stage("finalize", [finalize], 1))
     return stages

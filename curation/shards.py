@@ -124,8 +124,11 @@ class ShardWriter(CountedStep):
         self.prefix = prefix  # tells this stage's files from another stage's in the same staging folder
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        from curation.distributions import LengthRecorder
+
         self._clear_own_files(rank)
         writers: dict[str, _LanguageShardWriter] = {}
+        lengths = LengthRecorder()
         try:
             for doc in data:
                 folder = folder_name(record_lang(doc), self.folders)
@@ -135,10 +138,12 @@ class ShardWriter(CountedStep):
                     writers[folder] = _LanguageShardWriter(Path(self.staging_dir) / folder, rank, self.rows_per_shard,
                                                            self.prefix)
                 writers[folder].add(document_to_row(doc))
+                lengths.record(folder, len(doc.text))
                 self.keep_record(doc)
         finally:
             for writer in writers.values():
                 writer.close()
+        self.write_distribution(rank, lengths.to_json())
         yield from ()  # the last step: nothing flows on
 
     def _clear_own_files(self, rank: int) -> None:

@@ -15,9 +15,13 @@ every step's `in` equals the previous step's `kept`: a step that loses a record 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
@@ -49,6 +53,19 @@ class CountedStep(PipelineStep):
     """
 
     type = "curate"
+    # Set by the pipeline: where this step leaves its per-task score/length sketches for the report.
+    distributions_dir: str | None = None
+
+    def write_distribution(self, rank: int, payload: dict[str, Any]) -> None:
+        """This task's sketch file (`<step>-<rank>.json`), written whole or not at all."""
+        if self.distributions_dir is None:
+            return
+        folder = Path(self.distributions_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{self.name}-{rank:05d}.json"
+        partial = target.with_suffix(".json.partial")
+        partial.write_text(json.dumps(payload))
+        os.replace(partial, target)
 
     def _count(self, lang: str, outcome: str, reason: str | None) -> None:
         key = f"{outcome}/{lang}" if reason is None else f"{outcome}/{lang}/{_clean_reason(reason)}"
@@ -69,12 +86,26 @@ class Filter(CountedStep):
     """A step that only decides: `keep(doc)` returns True, or `(False, reason)`.
 
     The base class counts every decision and, when given a writer, writes dropped records to the
-    rejects side output with `drop_stage` and `drop_reason` in their metadata.
+    rejects side output with `drop_stage` and `drop_reason` in their metadata. A filter that
+    scores records (`score_prefix`: its names in `metadata["scores"]`) also gets the distribution
+    of those scores, kept and dropped, per language, with the thresholds it applied, into
+    stats.json and the report (see `curation.distributions`).
     """
+
+    score_prefix: str | None = None
 
     def __init__(self, rejects: DiskWriter | None = None):
         super().__init__()
         self.rejects = rejects
+
+    def scores_to_record(self, doc: Document) -> Mapping[str, float]:
+        """The scores of `doc` this step computed (those under `score_prefix`)."""
+        scores = doc.metadata.get("scores") or {}
+        return {k: v for k, v in scores.items() if k.startswith(self.score_prefix or "\0")}
+
+    def declare_thresholds(self, doc: Document, recorder: Any) -> None:
+        """Tell `recorder` (a `ScoreRecorder`) the limits applied to `doc`'s language, once per
+        language; the report draws them over the score histograms. Default: none."""
 
     @abstractmethod
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
@@ -84,10 +115,15 @@ class Filter(CountedStep):
         rejects = self.rejects
         if rejects is not None:
             rejects.__enter__()
+        recorder = self._score_recorder()
+        declared: set[str] = set()
         try:
             for doc in data:
                 verdict = self.keep(doc)
-                if verdict is True or (isinstance(verdict, tuple) and verdict[0]):
+                kept = verdict is True or (isinstance(verdict, tuple) and verdict[0])
+                if recorder is not None:
+                    self._record_scores(recorder, declared, doc, kept)
+                if kept:
                     yield self.keep_record(doc)
                     continue
                 reason = verdict[1] if isinstance(verdict, tuple) else self.name
@@ -99,3 +135,21 @@ class Filter(CountedStep):
         finally:
             if rejects is not None:
                 rejects.__exit__(None, None, None)
+            if recorder is not None:
+                self.write_distribution(rank, recorder.to_json())
+
+    def _score_recorder(self) -> Any:
+        if self.score_prefix is None or self.distributions_dir is None:
+            return None
+        from curation.distributions import ScoreRecorder
+
+        return ScoreRecorder(self.name)
+
+    def _record_scores(self, recorder: Any, declared: set[str], doc: Document, kept: bool) -> None:
+        lang = record_lang(doc)
+        if lang not in declared:
+            declared.add(lang)
+            self.declare_thresholds(doc, recorder)
+        scores = self.scores_to_record(doc)
+        if scores:
+            recorder.record(lang, scores, kept)

@@ -211,6 +211,7 @@ class ConfidenceFilter(Filter):
     """
 
     name = "confidence"
+    score_prefix = "confidence"
 
     def __init__(
         self,
@@ -294,6 +295,12 @@ class ConfidenceFilter(Filter):
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         yield from super().run(self._decided(data), rank, world_size)
+
+    def declare_thresholds(self, doc: Document, recorder: Any) -> None:
+        lang = record_lang(doc)
+        minimum = _for_lang(self.min_confidence, lang)
+        if minimum is not None:
+            recorder.declare("confidence", min=minimum, lang=lang)
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
         decision = doc.metadata.get("confidence_decision")

@@ -68,7 +68,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
 from curation.errors import RecipeError
-from curation.steps import Filter
+from curation.steps import Filter, record_lang
 from filters.stopwords import stop_words as builtin_stop_words
 from filters.tokenize import Tokenized, text_script, tokenize
 
@@ -494,6 +494,7 @@ class QualityFilter(Filter):
     """
 
     name = "quality"
+    score_prefix = "quality."
 
     def __init__(
         self,
@@ -519,17 +520,28 @@ class QualityFilter(Filter):
         text = doc.text
         if not text or text.isspace():
             return False, "empty"
-        lang = doc.metadata.get("lang")
-        _, script = _language_and_script(lang)
-        script = script or doc.metadata.get("script") or text_script(text)
-        rules = self.chat_rules if doc.metadata.get("messages") else self.rules
-        config = self.config(lang, script, rules)
+        script, rules, config = self._config_of(doc)
         scores = self.score(text, tokenize(text, script), config, rules)
         doc.metadata.setdefault("scores", {}).update(scores)
         for bound in config.bounds:
             if bound.fails(scores[bound.score]):
                 return False, bound.rule
         return True
+
+    def _config_of(self, doc: Document) -> tuple[str, frozenset[str] | None, LanguageConfig]:
+        """(script, rule set, language config) that apply to `doc`."""
+        lang = doc.metadata.get("lang")
+        _, script = _language_and_script(lang)
+        script = script or doc.metadata.get("script") or text_script(doc.text)
+        rules = self.chat_rules if doc.metadata.get("messages") else self.rules
+        return script, rules, self.config(lang, script, rules)
+
+    def declare_thresholds(self, doc: Document, recorder: Any) -> None:
+        if not doc.text or doc.text.isspace():
+            return
+        lang = record_lang(doc)
+        for bound in self._config_of(doc)[2].bounds:
+            recorder.declare(bound.score, lang=lang, **{bound.kind: bound.limit})
 
     def score(self, text: str, tok: Tokenized, config: LanguageConfig,
               rules: frozenset[str] | None = None) -> dict[str, float]:

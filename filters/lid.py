@@ -32,7 +32,7 @@ from typing import Any
 from datatrove.data import Document
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from curation.steps import Filter
+from curation.steps import Filter, record_lang
 from filters.languages import (
     LID_LABEL_PREFIX,
     are_confusable,
@@ -366,6 +366,7 @@ class LanguageID(Filter):
     """
 
     name = "lid"
+    score_prefix = "lid."  # its one score is `lang_score`, recorded as `lid.score` for the report
 
     def __init__(
         self,
@@ -393,6 +394,15 @@ class LanguageID(Filter):
         if isinstance(self.min_score, dict) and code in self.min_score:
             return self.min_score[code]
         return default_min_score(code)
+
+    def scores_to_record(self, doc: Document) -> dict[str, float]:
+        score = doc.metadata.get("lang_score")
+        return {} if score is None or self.label_only else {"lid.score": score}
+
+    def declare_thresholds(self, doc: Document, recorder: Any) -> None:
+        lang = record_lang(doc)
+        if not self.label_only and self._is_kept_language(lang):
+            recorder.declare("lid.score", min=self.threshold(lang.split("_")[0]), lang=lang)
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
         record = self.label(doc)
