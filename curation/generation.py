@@ -13,6 +13,7 @@ wrong language is a `wrong_language` drop of the language it was asked for.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
@@ -33,8 +34,26 @@ logger = logging.getLogger(__name__)
 
 
 def model_label(llm: LLMSpec) -> str:
-    """The model's name in cache keys and record sources (`bundled` is pinned to what it is)."""
-    return "bundled:SmolLM2-135M-Instruct" if llm.model == "bundled" else llm.model
+    """The model's name in cache keys and record sources (`bundled` is pinned to what it is); with an
+    adapter, also a hash of its weights, so answers of a retrained adapter are never served from the cache."""
+    label = "bundled:SmolLM2-135M-Instruct" if llm.model == "bundled" else llm.model
+    if llm.adapter:
+        label += f"+lora:{adapter_digest(llm.adapter)}"
+    return label
+
+
+def adapter_digest(adapter: str) -> str:
+    """A short hash of a LoRA adapter folder's files (config and weights)."""
+    digest = hashlib.sha256()
+    folder = Path(adapter)
+    if not folder.is_dir():
+        raise RecipeError(f"llm.adapter: {adapter} is not a folder (expected e.g. out/<name>/train/all/adapter)")
+    for path in sorted(folder.glob("adapter_*")):
+        digest.update(path.name.encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
 
 
 def build_engine(llm: LLMSpec) -> Any:
@@ -45,7 +64,7 @@ def build_engine(llm: LLMSpec) -> Any:
 
         return VLLMEngine(resolve_model(llm.model), dtype=llm.dtype, max_model_len=llm.max_model_len,
                           gpu_memory_utilization=llm.gpu_memory_utilization,
-                          tensor_parallel_size=llm.tensor_parallel_size, extra=llm.extra)
+                          tensor_parallel_size=llm.tensor_parallel_size, extra=llm.extra, adapter=llm.adapter)
     if llm.engine == "openai":
         from curation.llm.openai_engine import OpenAIEngine
 

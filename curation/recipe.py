@@ -285,6 +285,8 @@ class LLMSpec(Strict):
     batch_size: Annotated[int, Field(ge=1)] = Field(
         256, description="Requests per engine call; each answered batch is cached at once."
     )
+    adapter: str | None = Field(None, description="vllm: a LoRA adapter folder (e.g. out/<name>/train/all/adapter) "
+                                "applied to every request: generate with the model trained on the last round.")
     extra: dict[str, Any] = Field(default_factory=dict, description="Extra keyword arguments for vllm.LLM.")
 
 
@@ -357,6 +359,41 @@ class GenerateSpec(Strict):
                 if getattr(self, name) is not None]
 
 
+class TrainSpec(Strict):
+    """LoRA SFT on the run's published chat records, after the run (or with `curate train`)."""
+
+    base: str = Field("bundled", description="Base model: `bundled`, a local folder or a Hugging Face model id.")
+    languages: list[str] | None = Field(None, description="Language codes (output folder codes) to train on; "
+                                        "default: every language with chat records.")
+    mode: Literal["mixed", "per_language"] = Field(
+        "mixed", description="`mixed`: one adapter on all languages (train/all); `per_language`: one adapter "
+        "per language (train/<lang>).")
+    weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="mixed: how many times each language's records are seen relative to "
+        "the others, e.g. {sw: 3} up-samples Swahili 3x (fractions down-sample); default 1.")
+    max_steps: Annotated[int, Field(ge=1)] = 50
+    lora_r: Annotated[int, Field(ge=1)] = Field(16, description="LoRA rank (all linear layers; alpha = 2r).")
+    learning_rate: Annotated[float, Field(gt=0)] = 2e-4
+    batch_size: Annotated[int, Field(ge=1)] = 2
+    max_length: Annotated[int, Field(ge=16)] = Field(256, description="Tokens per training sequence.")
+    held_out: Annotated[float, Field(gt=0, lt=1)] = Field(0.1, description="Share of each language held out.")
+    samples: Annotated[int, Field(ge=0)] = Field(4, description="Held-out prompts per language answered by the "
+                                                 "trained model, checked with LID (before and after training).")
+    sample_max_tokens: Annotated[int, Field(ge=1)] = 64
+    seed: int = 0
+
+
+class PushSpec(Strict):
+    """Publish the output (shards, card, report, stats) to the Hugging Face Hub after the run."""
+
+    repo_id: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")] = Field(description="`user/name` of the dataset repo.")
+    private: bool = False
+    revision: str = "main"
+    endpoint: str | None = Field(None, description="Hub URL (default: HF_ENDPOINT or https://huggingface.co).")
+    token_env: str = Field("HF_TOKEN", description="Environment variable holding the token (else the token "
+                           "`huggingface-cli login` stored).")
+
+
 class Recipe(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     output: str = Field(description="Output folder (relative paths are relative to the working directory).")
@@ -368,6 +405,8 @@ class Recipe(Strict):
     dataset: OutputSpec = Field(default_factory=OutputSpec)
     llm: LLMSpec = Field(default_factory=LLMSpec)
     generate: GenerateSpec | None = None
+    train: TrainSpec | None = None
+    push: PushSpec | None = None
 
     @model_validator(mode="after")
     def _has_work(self) -> Recipe:
@@ -390,7 +429,8 @@ class Recipe(Strict):
 
     def fingerprint(self) -> str:
         """A hash of everything that changes the output (not the executor): resume is only safe when equal."""
-        data = self.model_dump(mode="json", exclude={"executor"})
+        # Training and publishing read the output; they do not change it.
+        data = self.model_dump(mode="json", exclude={"executor", "train", "push"})
         data["tasks"] = self.executor.tasks  # doc identity between stages depends on the task count
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -1,55 +1,124 @@
 """The bundled training stage: LoRA SFT on a run's chat records (TRL SFTTrainer + PEFT), thin.
 
     curate train out/<name> --base bundled --lang sw --max-steps 50
+    train: {mode: mixed, weights: {sw: 3}, max_steps: 50}        # or a recipe block, run after the run
 
-Reads the `messages` of the run's published records (one language's configs, or all), holds out
-a split, measures held-out loss before and after, trains a LoRA adapter on all linear layers and
-writes it with the loss curve to `out/<name>/train/<lang|all>/`. Re-running resumes from the last
-checkpoint. The same code trains a 7B model on a GPU (`--base <hub id or folder>`).
+Reads the `messages` of the run's published records, holds out a share of each language,
+measures held-out loss before and after, trains a LoRA adapter on all linear layers, and asks
+the model a few held-out prompts per language before and after training to measure the share of
+answers that come out in the target language (LID). Everything goes to
+`out/<name>/train/<all|lang>/` (adapter/, metrics.json, checkpoints) and into stats.json and the
+report. Re-running resumes from the last checkpoint. The same code trains a 7B model on a GPU
+(`base: <hub id or folder>`); the adapter loads into the vLLM engine with `llm.adapter`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from curation.errors import InputError, RecipeError
+from curation.recipe import TrainSpec
 
 logger = logging.getLogger(__name__)
 
+MIN_LETTERS_FOR_LID = 20  # shorter answers ("Ndiyo.") are too short to judge their language
+EXAMPLES_KEPT = 2
+Progress = Callable[[str, int, int, "float | None"], None]
 
-def chat_rows(output: Path, lang: str | None) -> list[dict[str, Any]]:
-    """Every published chat record of the run (of the configs for `lang`, when given)."""
+
+def published_languages(output: Path) -> dict[str, str]:
+    """Output config folder -> its LID label (`sw-instruction` -> `swh_Latn`), from stats.json."""
+    stats = output / "stats.json"
+    if not stats.exists():
+        raise InputError(f"{output}: no stats.json (not a curate output, or the run has not finished)")
+    return {folder: info.get("lang") or folder for folder, info in json.loads(stats.read_text())["languages"].items()}
+
+
+def folder_code(folder: str) -> str:
+    """The language code of an output folder: `sw-instruction` -> `sw`."""
+    return folder.split("-")[0]
+
+
+def chat_rows(output: Path, languages: list[str] | None) -> dict[str, list[dict[str, Any]]]:
+    """The run's published chat records with an assistant turn, per language code, each with its
+    LID label as `target` (of the configs for `languages`, when given)."""
     import pyarrow.parquet as pq
 
+    labels = published_languages(output)
     data = output / "data"
-    if not data.exists():
-        raise InputError(f"{output}: no data/ folder (not a curate output, or the run has not finished)")
-    rows = []
-    for folder in sorted(p for p in data.iterdir() if p.is_dir()):
-        if lang and folder.name.split("-")[0] != lang:
+    by_lang: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for folder in sorted(p for p in data.iterdir() if p.is_dir()) if data.exists() else []:
+        code = folder_code(folder.name)
+        if languages and code not in languages:
             continue
         for shard in sorted(folder.glob("*.parquet")):
             for row in pq.read_table(shard, columns=["id", "messages"]).to_pylist():
-                if row["messages"] and any(m["role"] == "assistant" for m in row["messages"]):
-                    rows.append({"id": row["id"], "messages": row["messages"]})
-    return rows
+                if row["messages"] and row["messages"][-1]["role"] == "assistant":
+                    by_lang[code].append({"id": row["id"], "messages": row["messages"],
+                                          "target": labels.get(folder.name, code)})
+    return dict(by_lang)
 
 
 def split(rows: list[dict[str, Any]], held_out: float, seed: int) -> tuple[list, list]:
+    """(train, held out): a seeded shuffle by id, so a rerun holds out the same records."""
     shuffled = sorted(rows, key=lambda r: r["id"])
     random.Random(seed).shuffle(shuffled)
     n_eval = max(1, round(len(shuffled) * held_out)) if len(shuffled) > 1 else 0
     return shuffled[n_eval:], shuffled[:n_eval]
 
 
-def train(output: Path, base: str = "bundled", lang: str | None = None, max_steps: int = 50,
-          lora_r: int = 16, learning_rate: float = 2e-4, batch_size: int = 2, max_length: int = 256,
-          held_out: float = 0.1, seed: int = 0) -> dict[str, Any]:
-    """Train a LoRA adapter on the run's chat records; returns (and writes) the metrics."""
+def mix(train_by_lang: dict[str, list[dict[str, Any]]], weights: dict[str, float], seed: int) -> list[dict[str, Any]]:
+    """One training list where language L's records appear `weights[L]` times on average: whole
+    repeats, then a seeded sample for the fraction (0.5 keeps half, 2.5 repeats twice and adds half)."""
+    rng = random.Random(seed)
+    mixed: list[dict[str, Any]] = []
+    for lang, rows in sorted(train_by_lang.items()):
+        weight = weights.get(lang, 1.0)
+        whole, fraction = int(weight), weight - int(weight)
+        mixed.extend(rows * whole)
+        mixed.extend(rng.sample(rows, round(len(rows) * fraction)))
+    rng.shuffle(mixed)
+    return mixed
+
+
+def plan_runs(by_lang: dict[str, list[dict[str, Any]]], spec: TrainSpec) -> list[tuple[str, dict[str, list]]]:
+    """(adapter name, that adapter's languages) for each adapter to train."""
+    if spec.mode == "per_language":
+        return [(lang, {lang: rows}) for lang, rows in sorted(by_lang.items())]
+    return [("all", by_lang)]
+
+
+def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None = None) -> dict[str, dict[str, Any]]:
+    """Train the adapters `spec` asks for on the run's chat records; returns (and writes) their metrics.
+    `progress(adapter, step, max_steps, loss)` is called after every logged optimizer step."""
+    spec = spec or TrainSpec()
+    by_lang = {lang: rows for lang, rows in chat_rows(output, spec.languages).items() if len(rows) >= 2}
+    if not by_lang:
+        which = f" in {', '.join(spec.languages)}" if spec.languages else ""
+        raise InputError(f"{output}: no language{which} has 2+ chat records (instruction/QA/dialogue) to train on")
+    unknown = sorted(set(spec.weights) - set(by_lang))
+    if unknown:
+        raise RecipeError(f"train.weights: no chat records in {', '.join(unknown)} (have: {', '.join(sorted(by_lang))})")
+    results = {}
+    for name, languages in plan_runs(by_lang, spec):
+        report = (lambda step, total, loss, name=name: progress(name, step, total, loss)) if progress else None
+        results[name] = _json_safe(train_adapter(output / "train" / name, languages, spec, report))
+        (output / "train" / name / "metrics.json").write_text(json.dumps(results[name], indent=2, ensure_ascii=False))
+    record_in_stats(output, results)
+    return results
+
+
+def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: TrainSpec,
+                  progress: Callable[[int, int, float | None], None] | None = None) -> dict[str, Any]:
+    """One LoRA adapter on `by_lang`'s records (mixed by `spec.weights`), measured before and after."""
     try:
         from datasets import Dataset
         from peft import LoraConfig
@@ -58,29 +127,123 @@ def train(output: Path, base: str = "bundled", lang: str | None = None, max_step
         raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
     from curation.llm.bundled import resolve_model
 
-    rows = chat_rows(output, lang)
-    if len(rows) < 2:
-        raise InputError(f"{output}: {len(rows)} chat record(s){' in ' + lang if lang else ''}; training needs 2+")
-    train_rows, eval_rows = split(rows, held_out, seed)
-    target = output / "train" / (lang or "all")
-    config = SFTConfig(output_dir=str(target), max_steps=max_steps, per_device_train_batch_size=batch_size,
-                       per_device_eval_batch_size=batch_size, learning_rate=learning_rate, logging_steps=1,
-                       save_steps=max(1, max_steps // 2), save_total_limit=2, report_to=[], seed=seed,
-                       max_length=max_length, use_cpu=not _has_cuda(), bf16=False, eval_strategy="no")
-    lora = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
-    trainer = SFTTrainer(model=resolve_model(base), args=config, peft_config=lora,
+    started = time.time()
+    splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
+    train_rows = mix({lang: s[0] for lang, s in splits.items()}, spec.weights, spec.seed)
+    eval_rows = [row for _, held in splits.values() for row in held]
+    config = SFTConfig(output_dir=str(target), max_steps=spec.max_steps, per_device_train_batch_size=spec.batch_size,
+                       per_device_eval_batch_size=spec.batch_size, learning_rate=spec.learning_rate, logging_steps=1,
+                       save_steps=max(1, spec.max_steps // 2), save_total_limit=2, report_to=[], seed=spec.seed,
+                       max_length=spec.max_length, use_cpu=not _has_cuda(), bf16=False, eval_strategy="no",
+                       disable_tqdm=True)
+    lora = LoraConfig(r=spec.lora_r, lora_alpha=2 * spec.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
+    trainer = SFTTrainer(model=resolve_model(spec.base), args=config, peft_config=lora,
                          train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in train_rows]),
                          eval_dataset=Dataset.from_list([{"messages": r["messages"]} for r in eval_rows]))
+    _report_progress_to(trainer, progress)
+    prompts = {lang: held[: spec.samples] for lang, (_, held) in splits.items()}
+    samples_before = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=False)
     before = trainer.evaluate()["eval_loss"]
-    checkpoints = sorted(target.glob("checkpoint-*"))
+    checkpoints = sorted(target.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if checkpoints else None)
     after = trainer.evaluate()["eval_loss"]
     trainer.save_model(str(target / "adapter"))
-    metrics = {"base": base, "lang": lang, "train_records": len(train_rows), "held_out_records": len(eval_rows),
-               "max_steps": max_steps, "held_out_loss_before": before, "held_out_loss_after": after,
-               "loss_curve": [{"step": e["step"], "loss": e["loss"]} for e in trainer.state.log_history if "loss" in e]}
-    (target / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    return metrics
+    samples_after = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=True)
+    return {
+        "base": spec.base, "mode": spec.mode, "languages": sorted(by_lang),
+        "train_records": len(train_rows), "held_out_records": len(eval_rows),
+        "records_per_language": {lang: {"train": len(s[0]), "held_out": len(s[1]),
+                                        "weight": spec.weights.get(lang, 1.0)} for lang, s in splits.items()},
+        "max_steps": spec.max_steps, "lora_r": spec.lora_r, "learning_rate": spec.learning_rate,
+        "held_out_loss_before": before, "held_out_loss_after": after,
+        "loss_curve": [{"step": e["step"], "loss": e["loss"]} for e in trainer.state.log_history if "loss" in e],
+        "samples_before": samples_before, "samples": samples_after,
+        "adapter": str(target / "adapter"), "seconds": round(time.time() - started, 1),
+    }
+
+
+def _report_progress_to(trainer: Any, progress: Callable[[int, int, float | None], None] | None) -> None:
+    """Replace the trainer's console output (printed dicts or tqdm bars) with our progress callback."""
+    from transformers import PrinterCallback, ProgressCallback, TrainerCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    if progress is None:
+        return
+
+    class StepReporter(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            progress(state.global_step, state.max_steps, (logs or {}).get("loss"))
+
+    trainer.add_callback(StepReporter())
+
+
+def sample_generations(model: Any, tokenizer: Any, prompts: dict[str, list[dict[str, Any]]], spec: TrainSpec,
+                       adapter: bool) -> dict[str, Any]:
+    """Answer held-out prompts greedily (with the adapter, or with it disabled: the base model) and
+    count the answers LID puts in the record's language. Short answers, and answers to records
+    whose language is unknown (no LID step), are generated but not judged."""
+    import contextlib
+
+    import torch
+
+    from filters.lid import LanguageIdentifier, letter_count
+
+    identifier = LanguageIdentifier()
+    by_lang: dict[str, dict[str, Any]] = {}
+    switch = contextlib.nullcontext() if adapter else model.disable_adapter()
+    model.eval()
+    with switch, torch.no_grad():
+        for lang, rows in sorted(prompts.items()):
+            entry = {"generated": 0, "judged": 0, "in_target_language": 0, "examples": []}
+            for row in rows:
+                answer = _answer(model, tokenizer, row["messages"][:-1], spec.sample_max_tokens)
+                entry["generated"] += 1
+                judgeable = letter_count(answer) >= MIN_LETTERS_FOR_LID and not row["target"].startswith("und")
+                found = identifier.identify(answer).lang if judgeable else None
+                if found is not None:
+                    entry["judged"] += 1
+                    entry["in_target_language"] += found.split("_")[0] == row["target"].split("_")[0]
+                if len(entry["examples"]) < EXAMPLES_KEPT:
+                    entry["examples"].append({"prompt": row["messages"][-2]["content"][:300], "response": answer[:500],
+                                              "lang": found, "target": row["target"]})
+            entry["share"] = round(entry["in_target_language"] / entry["judged"], 3) if entry["judged"] else None
+            by_lang[lang] = entry
+    model.train()
+    totals = {key: sum(e[key] for e in by_lang.values()) for key in ("generated", "judged", "in_target_language")}
+    share = totals["in_target_language"] / totals["judged"] if totals["judged"] else None
+    return {**totals, "share": None if share is None else round(share, 3), "by_language": by_lang,
+            "examples": [x for e in by_lang.values() for x in e["examples"]][:4]}
+
+
+def _answer(model: Any, tokenizer: Any, messages: list[dict[str, str]], max_tokens: int) -> str:
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                           return_dict=True).to(model.device)
+    output = model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False,
+                            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+    return tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def record_in_stats(output: Path, results: dict[str, dict[str, Any]]) -> None:
+    """Add the training metrics to stats.json (under `training`) and rebuild the report."""
+    from curation.report import write_report
+
+    stats_path = output / "stats.json"
+    stats = json.loads(stats_path.read_text())
+    stats.setdefault("training", {}).update(results)
+    stats_path.write_text(json.dumps(stats, indent=2, ensure_ascii=False))
+    write_report(output)
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN losses (a diverged run) as null: stats.json stays valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _has_cuda() -> bool:

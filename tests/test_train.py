@@ -1,4 +1,5 @@
-"""The training stage on a run's chat records: real TRL + PEFT LoRA on the bundled model (slow)."""
+"""The training stage on a run's chat records: real TRL + PEFT LoRA on the bundled model (slow),
+and the adapter it writes loaded by the real vLLM engine."""
 
 from __future__ import annotations
 
@@ -6,30 +7,134 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli, write_recipe
+from curation.recipe import TrainSpec
+from curation.train import mix, split
+from tests.conftest import load_stats, run_cli, write_recipe
 
-pytestmark = pytest.mark.slow
 pytest.importorskip("trl", reason="training is installed by `make install`")
 pytest.importorskip("gguf", reason="the bundled model needs the llm extra")
 
+SWAHILI_PAIRS = [{"instruction": f"Taja tunda namba {i} unalolipenda na ueleze kwa nini.",
+                  "output": f"Ninapenda embe, tunda namba {i}, kwa sababu ni tamu sana na lina rangi ya njano."}
+                 for i in range(12)]
+ENGLISH_PAIRS = [{"instruction": f"Name fruit number {i} that you like and say why.",
+                  "output": f"I like mangoes, fruit number {i}, because they are very sweet and yellow."}
+                 for i in range(6)]
 
-def test_lora_adapter_trains_on_published_chat_records_and_resumes(tmp_path):
-    pairs = [{"instruction": f"Taja tunda namba {i} unalolipenda.", "output": f"Ninapenda embe, tunda namba {i}."}
-             for i in range(12)]
-    (tmp_path / "pairs.json").write_text(json.dumps(pairs, ensure_ascii=False))
+
+def _rows(lang: str, n: int) -> list[dict]:
+    return [{"id": f"{lang}{i:02d}", "messages": [], "target": lang} for i in range(n)]
+
+
+def test_split_holds_out_the_same_records_on_every_run():
+    train_a, held_a = split(_rows("sw", 20), 0.1, seed=0)
+    train_b, held_b = split(list(reversed(_rows("sw", 20))), 0.1, seed=0)
+    assert [r["id"] for r in held_a] == [r["id"] for r in held_b] and len(held_a) == 2
+    assert {r["id"] for r in train_a} | {r["id"] for r in held_a} == {f"sw{i:02d}" for i in range(20)}
+
+
+def test_mix_weights_repeat_and_subsample_each_language():
+    mixed = mix({"sw": _rows("sw", 10), "en": _rows("en", 10), "yo": _rows("yo", 10)},
+                {"sw": 2.5, "en": 0.5}, seed=0)
+    per_lang = {lang: sum(r["target"] == lang for r in mixed) for lang in ("sw", "en", "yo")}
+    assert per_lang == {"sw": 25, "en": 5, "yo": 10}
+    assert len({r["id"] for r in mixed if r["target"] == "sw"}) == 10  # every Swahili record, some twice
+
+
+@pytest.mark.slow
+def test_recipe_train_block_trains_measures_and_reports(tmp_path):
+    (tmp_path / "sw.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
+    (tmp_path / "en.json").write_text(json.dumps(ENGLISH_PAIRS, ensure_ascii=False))
+    recipe = {"name": "tiny", "output": str(tmp_path / "out"),
+              "inputs": [{"path": str(tmp_path / f"{lang}.json"), "prompt_key": "instruction",
+                          "response_key": "output"} for lang in ("sw", "en")],
+              "steps": [{"lid": {"keep": ["sw", "en"], "min_score": 0.3}}],
+              "train": {"max_steps": 3, "lora_r": 4, "learning_rate": 1e-3, "samples": 2, "weights": {"sw": 2}}}
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    metrics = json.loads((out / "train" / "all" / "metrics.json").read_text())
+    per_lang = metrics["records_per_language"]
+    assert set(per_lang) == {"sw", "en"}
+    assert per_lang["sw"]["held_out"] + per_lang["sw"]["train"] == load_stats(out)["languages"]["sw"]["rows"]
+    assert metrics["train_records"] == 2 * per_lang["sw"]["train"] + per_lang["en"]["train"]  # sw weighted 2x
+    assert [e["step"] for e in metrics["loss_curve"]] == [1, 2, 3]
+    assert metrics["held_out_loss_after"] < metrics["held_out_loss_before"]  # lr 1e-3 on near-identical pairs
+    for samples in (metrics["samples_before"], metrics["samples"]):
+        assert samples["generated"] == sum(min(2, n["held_out"]) for n in per_lang.values())
+        assert samples["judged"] >= samples["in_target_language"] >= 0
+        assert set(samples["by_language"]) == {"sw", "en"}
+    assert (out / "train" / "all" / "adapter" / "adapter_model.safetensors").exists()
+    stats = load_stats(out)
+    assert stats["training"]["all"]["held_out_loss_after"] == metrics["held_out_loss_after"]
+    assert "loss" in (out / "report.html").read_text().lower()
+    # changing only the train block resumes the same run (training does not change the data)
+    recipe["train"]["max_steps"] = 4
+    again = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert again.exit_code == 0, again.output
+    assert [e["step"] for e in json.loads((out / "train" / "all" / "metrics.json").read_text())["loss_curve"]][-1] == 4
+
+
+@pytest.mark.slow
+def test_cli_train_per_language_and_refusals(tmp_path):
+    (tmp_path / "pairs.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
     recipe = {"name": "tiny", "output": str(tmp_path / "out"),
               "inputs": [{"path": str(tmp_path / "pairs.json"), "prompt_key": "instruction",
                           "response_key": "output"}]}
     assert run_cli("run", write_recipe(tmp_path / "r.yaml", recipe)).exit_code == 0
-    result = run_cli("train", tmp_path / "out", "--max-steps", "2", "--lora-r", "4")
+    result = run_cli("train", tmp_path / "out", "--max-steps", "2", "--lora-r", "4", "--samples", "1",
+                     "--per-language")
     assert result.exit_code == 0, result.output
-    target = tmp_path / "out" / "train" / "all"
-    metrics = json.loads((target / "metrics.json").read_text())
-    assert metrics["train_records"] + metrics["held_out_records"] == 12
-    assert len(metrics["loss_curve"]) == 2 and all(e["loss"] > 0 for e in metrics["loss_curve"])
-    assert metrics["held_out_loss_after"] > 0 and metrics["held_out_loss_before"] > 0
-    assert (target / "adapter" / "adapter_config.json").exists()
-    # a second run resumes from the last checkpoint rather than starting over
-    again = run_cli("train", tmp_path / "out", "--max-steps", "2", "--lora-r", "4")
-    assert again.exit_code == 0, again.output
+    assert "und" in result.output  # without a LID step the language is unknown; its folder is `und`
+    metrics = json.loads((tmp_path / "out" / "train" / "und" / "metrics.json").read_text())
+    assert metrics["samples"]["generated"] == 1 and metrics["samples"]["judged"] == 0  # unknown target
     assert run_cli("train", tmp_path / "nothing").exit_code == 2
+    assert run_cli("train", tmp_path / "out", "--lang", "yo").exit_code == 2
+    assert run_cli("train", tmp_path / "out", "--max-steps", "0").exit_code == 2
+
+
+@pytest.mark.slow
+def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
+    """The adapter `curate train` writes, loaded with `llm.adapter`, scores text the way the PEFT
+    model does in transformers, and differently from the base model."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from curation.generation import build_engine, model_label
+    from curation.llm.bundled import resolve_model
+    from curation.llm.types import ScoreRequest
+    from curation.llm.vllm_engine import VLLMEngine
+    from curation.recipe import LLMSpec
+    from curation.train import train
+
+    (tmp_path / "pairs.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
+    recipe = {"name": "tiny", "output": str(tmp_path / "out"),
+              "inputs": [{"path": str(tmp_path / "pairs.json"), "prompt_key": "instruction",
+                          "response_key": "output"}]}
+    assert run_cli("run", write_recipe(tmp_path / "r.yaml", recipe)).exit_code == 0
+    train(tmp_path / "out", TrainSpec(max_steps=4, lora_r=8, learning_rate=2e-3, samples=0))
+    adapter = str(tmp_path / "out" / "train" / "all" / "adapter")
+    request = ScoreRequest.of([{"role": "user", "content": SWAHILI_PAIRS[0]["instruction"]}],
+                              SWAHILI_PAIRS[0]["output"])
+
+    def vllm_mean(spec: LLMSpec) -> float:
+        engine = build_engine(spec)
+        lps = engine.score([request])[0].token_logprobs
+        del engine
+        return sum(lps) / len(lps)
+
+    base, tuned = vllm_mean(LLMSpec(max_model_len=512)), vllm_mean(LLMSpec(max_model_len=512, adapter=adapter))
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("bundled"))
+    prefix, continuation, eot = VLLMEngine._score_tokens(tokenizer, request)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(resolve_model("bundled")), adapter)
+    with torch.no_grad():
+        logits = model(torch.tensor([prefix + continuation + eot])).logits[0].float()
+    steps = torch.log_softmax(logits[len(prefix) - 1: len(prefix) + len(continuation) - 1], dim=-1)
+    peft_mean = steps[torch.arange(len(continuation)), torch.tensor(continuation)].mean().item()
+
+    assert tuned > base + 0.1  # trained on this very pair at a high learning rate
+    assert abs(tuned - peft_mean) < 0.05
+    # answers of the tuned model are cached under their own label, tied to the adapter's weights
+    assert model_label(LLMSpec(adapter=adapter)) != model_label(LLMSpec())

