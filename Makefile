@@ -6,7 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser run test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +26,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The report's render test opens report.html in a real headless browser: Debian's chromium, from
+# the distribution's package registry (nothing is downloaded at test time).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 run: install
 	$(BIN)/curate run recipes/quickstart.yaml
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
 
 bench: install

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from curation.errors import AccountingError, CurateError
+from curation.errors import AccountingError, CurateError, RecipeError
 
 app = typer.Typer(
     add_completion=False,
@@ -112,22 +112,103 @@ def schema() -> None:
 def train_command(
     output: Annotated[Path, typer.Argument(help="A run's output folder (its data/ is the training data).")],
     base: Annotated[str, typer.Option(help="Base model: bundled, a local folder or a Hub id.")] = "bundled",
-    lang: Annotated[str | None, typer.Option(help="Train on this language's configs only (the folder code).")] = None,
+    lang: Annotated[list[str] | None, typer.Option(
+        help="Train on this language's configs only (the folder code; repeatable).")] = None,
+    per_language: Annotated[bool, typer.Option(
+        "--per-language", help="One adapter per language (train/<lang>) instead of one mixed adapter (train/all).")
+    ] = False,
     max_steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 50,
     lora_r: Annotated[int, typer.Option(help="LoRA rank (all linear layers).")] = 16,
+    samples: Annotated[int, typer.Option(help="Held-out prompts per language answered before/after, LID-checked.")] = 4,
 ) -> None:
     """Train a LoRA adapter on a run's chat records (TRL SFT + PEFT); re-running resumes.
 
-    Example: `curate train out/quickstart --lang en --max-steps 20`
+    Examples: `curate train out/quickstart --max-steps 20`, `curate train out/x --lang sw --per-language`
     """
-    from curation.train import train
+    from pydantic import ValidationError
+
+    from curation.recipe import TrainSpec
 
     try:
-        metrics = train(output, base=base, lang=lang, max_steps=max_steps, lora_r=lora_r)
+        spec = TrainSpec(base=base, languages=lang or None, mode="per_language" if per_language else "mixed",
+                         max_steps=max_steps, lora_r=lora_r, samples=samples)
+    except ValidationError as e:
+        _fail(RecipeError("; ".join(f"--{'-'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())))
+    _train(output, spec)
+
+
+def _train(output: Path, spec: Any) -> None:
+    from curation.train import train
+
+    console.print(f"training LoRA r={spec.lora_r} on {spec.base} ({spec.mode}, {spec.max_steps} steps)")
+    progress = Progress(TextColumn("train {task.fields[adapter]:<8}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("steps  loss {task.fields[loss]}"), TimeElapsedColumn(), console=console)
+    bars: dict[str, Any] = {}
+
+    def on_step(adapter: str, step: int, total: int, loss: float | None) -> None:
+        if adapter not in bars:
+            bars[adapter] = progress.add_task("train", total=total, adapter=adapter, loss="-")
+        fields = {"loss": f"{loss:.3f}"} if loss is not None else {}
+        progress.update(bars[adapter], completed=step, **fields)
+
+    try:
+        with progress:
+            results = train(output, spec, on_step)
     except CurateError as e:
         _fail(e)
-    console.print(f"held-out loss {metrics['held_out_loss_before']:.3f} -> {metrics['held_out_loss_after']:.3f} "
-                  f"on {metrics['held_out_records']} record(s); adapter in {output / 'train' / (lang or 'all')}")
+    console.print(_training_table(results))
+
+
+def _training_table(results: dict[str, dict[str, Any]]) -> Table:
+    table = Table("adapter", "languages", "records (train/held out)", "held-out loss", "in target language",
+                  "seconds", title="training")
+
+    def share(samples: dict[str, Any]) -> str:
+        return "-" if samples["share"] is None else f"{samples['in_target_language']}/{samples['judged']}"
+
+    for name, m in results.items():
+        loss = f"{m['held_out_loss_before']:.3f} -> {m['held_out_loss_after']:.3f}" \
+            if m["held_out_loss_after"] is not None else "diverged"
+        table.add_row(name, ", ".join(m["languages"]), f"{m['train_records']}/{m['held_out_records']}", loss,
+                      f"{share(m['samples_before'])} -> {share(m['samples'])}", f"{m['seconds']:.0f}")
+    return table
+
+
+@app.command("push")
+def push_command(
+    output: Annotated[Path, typer.Argument(help="A run's output folder (holds stats.json, README.md and data/).")],
+    repo_id: Annotated[str, typer.Option("--repo-id", help="The dataset repo: `user/name` or `org/name`.")],
+    private: Annotated[bool, typer.Option(
+        "--private", help="Create the repo private; an existing public repo is refused.")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="The Hub's URL (default: $HF_ENDPOINT, else huggingface.co).")] = None,
+    revision: Annotated[str, typer.Option(help="The branch to commit to; created from main when missing.")] = "main",
+) -> None:
+    """Publish a run's output folder to a Hub dataset repo; re-running uploads only what changed.
+
+    Uploads `data/<config>/*.parquet`, README.md, report.html, stats.json and recipe.resolved.yaml
+    (never .curate/, quarantine/, rejects/, failures/ or train/). The token is $HF_TOKEN or the one
+    `hf auth login` stored.
+
+    Example: `curate push out/quickstart --repo-id me/quickstart-sample --private`
+    """
+    _push(output, repo_id, private=private, endpoint=endpoint, revision=revision)
+
+
+def _push(output: Path, repo_id: str, *, private: bool, endpoint: str | None, revision: str,
+          token: str | None = None) -> None:
+    from curation.hub import push_output
+
+    console.print(f"pushing {output} to {repo_id} ...", highlight=False)
+    try:
+        result = push_output(output, repo_id, private=private, endpoint=endpoint, revision=revision, token=token)
+    except CurateError as e:
+        _fail(e)
+    console.print(f"uploaded {len(result.uploaded)} file(s) ({result.bytes_uploaded:,} bytes), skipped "
+                  f"{len(result.skipped)} already there, commits {result.commits} -> {result.url}",
+                  highlight=False, soft_wrap=True)
+    if result.remote_only:
+        err_console.print(f"[yellow]note:[/yellow] {len(result.remote_only)} data file(s) on the Hub are not in "
+                          "this run and were left in place; the card's configs still load them", highlight=False)
 
 
 @app.command()
@@ -275,6 +356,12 @@ def run(
     console.print(f"done in {time.time() - started:.1f}s -> {layout.output}  (stats.json, report.html, README.md, data/)")
     if not stats["accounting"]["ok"]:
         _fail(AccountingError("the numbers do not add up: " + "; ".join(stats["accounting"]["problems"])))
+    if parsed.train is not None:
+        _train(layout.output, parsed.train)
+    if parsed.push is not None:
+        push = parsed.push
+        _push(layout.output, push.repo_id, private=push.private, endpoint=push.endpoint, revision=push.revision,
+              token=os.environ.get(push.token_env) or None)
 
 
 def main() -> None:

@@ -125,8 +125,11 @@ def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: 
         from trl import SFTConfig, SFTTrainer
     except ImportError:
         raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
+    from datasets.utils.logging import disable_progress_bar
+
     from curation.llm.bundled import resolve_model
 
+    disable_progress_bar()  # the CLI shows one bar for the training steps instead
     started = time.time()
     splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
     train_rows = mix({lang: s[0] for lang, s in splits.items()}, spec.weights, spec.seed)
@@ -140,7 +143,7 @@ def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: 
     trainer = SFTTrainer(model=resolve_model(spec.base), args=config, peft_config=lora,
                          train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in train_rows]),
                          eval_dataset=Dataset.from_list([{"messages": r["messages"]} for r in eval_rows]))
-    _report_progress_to(trainer, progress)
+    _report_progress_to(trainer, spec.max_steps, progress)
     prompts = {lang: held[: spec.samples] for lang, (_, held) in splits.items()}
     samples_before = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=False)
     before = trainer.evaluate()["eval_loss"]
@@ -162,7 +165,7 @@ def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: 
     }
 
 
-def _report_progress_to(trainer: Any, progress: Callable[[int, int, float | None], None] | None) -> None:
+def _report_progress_to(trainer: Any, max_steps: int, progress: Callable[[int, int, float | None], None] | None) -> None:
     """Replace the trainer's console output (printed dicts or tqdm bars) with our progress callback."""
     from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 
@@ -173,9 +176,11 @@ def _report_progress_to(trainer: Any, progress: Callable[[int, int, float | None
 
     class StepReporter(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
-            progress(state.global_step, state.max_steps, (logs or {}).get("loss"))
+            if "loss" in (logs or {}):  # evaluation logs carry eval_loss only
+                progress(state.global_step, max_steps, logs["loss"])
 
     trainer.add_callback(StepReporter())
+    progress(0, max_steps, None)
 
 
 def sample_generations(model: Any, tokenizer: Any, prompts: dict[str, list[dict[str, Any]]], spec: TrainSpec,

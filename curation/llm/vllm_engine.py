@@ -68,6 +68,9 @@ class VLLMEngine:
             if not _has_cuda():
                 for key, value in cpu_defaults().items():
                     os.environ.setdefault(key, value)
+            # vLLM logs to stdout by default; its logs are diagnostics, and stdout is the user's
+            # (progress, the summary). On stderr they go where the CLI sends logs (console.log).
+            os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
             if os.path.isdir(self.model_name):  # a local folder needs nothing from the Hub
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
             try:

@@ -1,0 +1,386 @@
+"""Publishing a run's output folder to the Hugging Face Hub: `curate push out/<name> --repo-id user/name`.
+
+What goes up is what a dataset repo should hold, named one by one rather than "everything but":
+`data/**/*.parquet`, `README.md` (the card), `stats.json`, `report.html` and `recipe.resolved.yaml`.
+The work folders (`.curate/`, `quarantine/`, `rejects/`, `failures/`) and `train/` (LoRA adapters)
+stay home.
+
+    1. check the folder locally: a finished run, and a card whose `configs` name every data/ folder
+       and that carries `language` tags: before any request, so a bad card costs nothing
+    2. create the dataset repo (an existing one is fine), list its files once, and skip every file
+       whose content is already there (LFS sha256 / git blob sha1): a re-push of an unchanged
+       folder makes no commit; nothing remote is ever deleted
+    3. upload the rest in a few commits grouped by size, data first and the card last, so the card
+       that advertises the configs lands after the shards it points at
+
+Failures fall into the kinds of `curation.errors`:
+
+    transient   HTTP 408/429/5xx, connection errors
+                -> each Hub call is retried with exponential backoff (or the server's Retry-After);
+                   after `max_retries` retries -> RetryableError
+    the setup   HTTP 401/403/404 and other 4xx: token, repo id, revision, a refused card
+                -> RecipeError at once, one line: retrying cannot fix it
+    the folder  not a finished run, a card the Hub could not load configs from -> InputError
+
+The token is never logged nor put in a message (a server that echoes it gets it redacted). The
+bytes travel however huggingface_hub sends them: Xet storage when `hf_xet` is installed, else git
+LFS (`HF_HUB_DISABLE_XET=1`); the loopback tests exercise the LFS path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import sleep
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import yaml
+
+from curation.errors import CurateError, InputError, RecipeError, RetryableError
+from curation.llm.openai_engine import _retry_after as retry_after_seconds  # same header rules
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi, RepoFile
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_COMMIT_BYTES = 2 * 1024**3  # large commits, few of them: the Hub prefers that to many small ones
+TOP_LEVEL_FILES = ("README.md", "stats.json", "report.html", "recipe.resolved.yaml")
+REQUIRED_FILES = ("README.md", "stats.json")  # report.html and the resolved recipe are newer than some runs
+LOGIN_HINT = "set HF_TOKEN or run `hf auth login`"
+RETRY_STATUSES = frozenset({408, 429})  # plus every 5xx
+BACKOFF_S = 1.0
+MAX_BACKOFF_S = 60.0
+HASH_CHUNK = 8 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+@dataclass
+class PushResult:
+    """What a push did: paths are paths in the repo."""
+
+    url: str
+    uploaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already on the Hub with the same content
+    commits: int = 0
+    bytes_uploaded: int = 0
+    remote_only: list[str] = field(default_factory=list)  # data files on the Hub this run lacks (not deleted)
+
+
+def push_output(output: Path, repo_id: str, *, private: bool = False, token: str | None = None,
+                endpoint: str | None = None, revision: str = "main", max_retries: int = 5,
+                commit_bytes: int = DEFAULT_COMMIT_BYTES) -> PushResult:
+    """Publish the run in `output` to the dataset repo `repo_id`; safe to re-run.
+
+    The token is `token`, else huggingface_hub's own (`HF_TOKEN`, then `hf auth login`'s stored one);
+    the endpoint is `endpoint`, else `HF_ENDPOINT`, else huggingface.co.
+    """
+    from huggingface_hub import HfApi, constants, get_token
+
+    output = Path(output)
+    files = publishable_files(output)
+    check_card(output / "README.md", data_folders(output))
+    token = token or get_token()
+    endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+    hub = _Hub(HfApi(endpoint=endpoint, token=token), repo_id, revision=revision, token=token,
+               max_retries=max_retries)
+
+    url = hub.create_repo(private)
+    remote = hub.remote_files()
+    changed = [path for path in files if not same_content(files[path], remote.get(path))]
+    result = PushResult(url=url, skipped=[path for path in files if path not in changed],
+                        remote_only=sorted(p for p in remote if p.startswith("data/") and p not in files))
+    groups = commit_groups(changed, {path: files[path].stat().st_size for path in changed}, commit_bytes)
+    for number, group in enumerate(groups, 1):
+        hub.commit({path: files[path] for path in group},
+                   f"curate push: {output.name} ({number}/{len(groups)}, {len(group)} files)")
+        result.uploaded += group
+        result.bytes_uploaded += sum(files[path].stat().st_size for path in group)
+        result.commits += 1
+    if result.remote_only:
+        logger.warning("%d data file(s) on the Hub are not in this run and were left in place (the card's "
+                       "globs still load them): %s", len(result.remote_only), ", ".join(result.remote_only[:5]))
+    return result
+
+
+# --- the local side: what to upload, and is the card one the Hub will load
+
+
+def publishable_files(output: Path) -> dict[str, Path]:
+    """Path in the repo -> local file, for a finished run; InputError for anything else."""
+    if not output.is_dir():
+        raise InputError(f"{output}: no such folder")
+    for name in REQUIRED_FILES:
+        if not (output / name).is_file():
+            raise InputError(f"{output}: no {name} (not a curate output folder, or the run has not finished)")
+    shards = sorted((output / "data").glob("*/*.parquet"))
+    if not shards:
+        raise InputError(f"{output}: no data/<config>/*.parquet shards (the run published nothing, or has not "
+                         "finished)")
+    files = {shard.relative_to(output).as_posix(): shard for shard in shards}
+    files.update({name: output / name for name in TOP_LEVEL_FILES if (output / name).is_file()})
+    return files
+
+
+def data_folders(output: Path) -> set[str]:
+    return {shard.parent.name for shard in (output / "data").glob("*/*.parquet")}
+
+
+def check_card(readme: Path, folders: set[str]) -> None:
+    """The card's YAML header must declare one config per data/ folder, each reading only that
+    folder, and language tags: without them the Hub shows one undifferentiated dataset.
+
+    Only the local half of the check. `DatasetCard.validate()` is not called: it posts to the
+    endpoint huggingface_hub read from HF_ENDPOINT at import (not ours) and without the token. The
+    Hub's own validation still runs, at the right endpoint and with the token: `create_commit` posts
+    README.md to `/api/validate-yaml` before it uploads anything of the commit that carries the card
+    (the last one; with the default commit size, the only one), and a refusal becomes an InputError
+    (see `_Hub._refusal`); shards already committed then stay and are skipped by the next push. The
+    Hub checks YAML types and tag values; this checks what it cannot know: configs match data/ folders.
+    """
+    from huggingface_hub import DatasetCard
+
+    try:
+        header = DatasetCard(readme.read_text(encoding="utf-8")).data.to_dict()
+    except (ValueError, yaml.YAMLError) as e:
+        raise InputError(f"{readme}: the YAML header does not parse ({' '.join(str(e).split())})") from None
+    configs = header.get("configs")
+    if not isinstance(configs, list) or not configs:
+        raise InputError(f"{readme}: the YAML header has no `configs` (one per data/ folder); "
+                         "rebuild the card with `curate run` on this recipe")
+    declared: dict[str, str] = {}
+    for index, config in enumerate(configs):
+        name, folder = _config_folder(config)
+        if name is None or folder is None:
+            raise InputError(f"{readme}: configs[{index}] must have a config_name and data_files under one "
+                             "data/<config>/ folder")
+        declared[name] = folder
+    if missing := sorted(folders - set(declared.values())):
+        raise InputError(f"{readme}: no config reads data/{missing[0]}/ ({len(missing)} data folder(s) not in "
+                         "`configs`)")
+    if dangling := sorted(set(declared.values()) - folders):
+        raise InputError(f"{readme}: a config reads data/{dangling[0]}/, which has no shards")
+    if not header.get("language"):
+        raise InputError(f"{readme}: the YAML header has no `language` tags")
+
+
+def _config_folder(config: Any) -> tuple[str | None, str | None]:
+    """(config_name, the one data/ folder its data_files read) or Nones when there is no single one."""
+    if not isinstance(config, dict) or not isinstance(config.get("config_name"), str):
+        return None, None
+    data_files = config.get("data_files")
+    entries = data_files if isinstance(data_files, list) else [data_files]
+    patterns: list[Any] = []
+    for entry in entries:
+        path = entry.get("path") if isinstance(entry, dict) else entry
+        patterns += path if isinstance(path, list) else [path]
+    folders = {p.split("/")[1] for p in patterns if isinstance(p, str) and p.startswith("data/") and p.count("/") >= 2}
+    if (len(folders) != 1 or len(patterns) != sum(isinstance(p, str) for p in patterns)
+            or any(char in next(iter(folders)) for char in "*?[")):  # a glob over folders reads several
+        return config["config_name"], None
+    return config["config_name"], folders.pop()
+
+
+def same_content(local: Path, remote: RepoFile | None) -> bool:
+    """Whether the remote file holds exactly `local`'s bytes: its LFS sha256 for LFS files, else its
+    git blob id (sha1 of `blob <size>\\0<bytes>`), which is what the Hub's listing reports."""
+    if remote is None or remote.size != local.stat().st_size:
+        return False
+    if remote.lfs is not None:
+        return remote.lfs.sha256 == file_sha256(local)
+    return remote.blob_id == git_blob_sha1(local)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def git_blob_sha1(path: Path) -> str:
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with path.open("rb") as f:
+        while chunk := f.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def commit_groups(paths: list[str], sizes: dict[str, int], commit_bytes: int) -> list[list[str]]:
+    """Paths packed in order into commits of at most `commit_bytes` (a bigger file gets its own),
+    data shards first, then the other top-level files, the card last: it lands after the data it describes."""
+    ordered = sorted(paths, key=lambda p: (p == "README.md", p in TOP_LEVEL_FILES, p))
+    groups: list[list[str]] = []
+    total = 0
+    for path in ordered:
+        if not groups or total + sizes[path] > commit_bytes:
+            groups.append([])
+            total = 0
+        groups[-1].append(path)
+        total += sizes[path]
+    return groups
+
+
+# --- the remote side: each Hub call retried, every failure turned into one line
+
+
+class _Transient(Exception):
+    def __init__(self, status: str, wait_s: float | None = None):
+        super().__init__(status)
+        self.status = status
+        self.wait_s = wait_s
+
+
+class _Hub:
+    """One repo on one endpoint, through `HfApi`, with our retries around each call.
+
+    huggingface_hub retries some calls itself (preupload, LFS transfers, listing) but not repo
+    creation or the commit, and never honours a date in Retry-After: our loop is the one place that
+    decides, and its error messages are the ones the user reads.
+    """
+
+    def __init__(self, api: HfApi, repo_id: str, *, revision: str, token: str | None, max_retries: int):
+        if max_retries < 0:
+            raise RecipeError(f"push: max_retries must be >= 0, got {max_retries}")
+        self.api = api
+        self.repo_id = repo_id
+        self.revision = revision
+        self.token = token
+        self.max_retries = max_retries
+
+    def create_repo(self, private: bool) -> str:
+        url = self._call("create the dataset repo", lambda: self.api.create_repo(
+            self.repo_id, repo_type="dataset", private=private, exist_ok=True))
+        if private and not self._call("read the repo's settings", lambda: self.api.dataset_info(self.repo_id)).private:
+            # `private` is ignored for a repo that already exists: never publish into a public one by surprise
+            raise RecipeError(f"{self.repo_id} already exists and is public; make it private on the Hub first, "
+                              "or push without --private")
+        if self.revision != "main":
+            self._call(f"create the branch {self.revision}", lambda: self.api.create_branch(
+                self.repo_id, branch=self.revision, repo_type="dataset", exist_ok=True))
+        return str(url)
+
+    def remote_files(self) -> dict[str, RepoFile]:
+        from huggingface_hub import RepoFile
+
+        entries = self._call("list the repo's files", lambda: list(self.api.list_repo_tree(
+            self.repo_id, repo_type="dataset", revision=self.revision, recursive=True)))
+        return {entry.path: entry for entry in entries if isinstance(entry, RepoFile)}
+
+    def commit(self, files: dict[str, Path], message: str) -> None:
+        # `create_commit` rather than `upload_folder`: we already know which files (a whitelist, minus
+        # those the Hub has) and split them into several commits, where upload_folder makes one commit
+        # of a whole folder. Fresh operations on every attempt, because huggingface_hub mutates them: a
+        # retry then asks the Hub again which files it has, so a commit whose answer was lost is not made
+        # twice (its files now match and the retry is a no-op), and LFS objects already sent are not resent.
+        from huggingface_hub import CommitOperationAdd
+
+        def attempt() -> None:
+            operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(local))
+                          for path, local in files.items()]
+            self.api.create_commit(self.repo_id, operations, commit_message=message, repo_type="dataset",
+                                   revision=self.revision)
+
+        self._call(f"commit {len(files)} file(s)", attempt)
+
+    # --- retries and messages
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        last = "no attempt"
+        for attempt in range(self.max_retries + 1):
+            try:
+                return call()
+            except Exception as error:  # sorted into transient / refused / not ours
+                transient = self._classify(error, what)
+            last = transient.status
+            if attempt == self.max_retries:
+                break
+            delay = transient.wait_s if transient.wait_s is not None else self._backoff(attempt)
+            logger.warning("Hub: %s: %s; retry %d/%d in %.1fs", what, last, attempt + 1, self.max_retries, delay)
+            sleep(delay)
+        raise RetryableError(f"Hub ({self.api.endpoint}): could not {what} in {self.max_retries + 1} attempts; "
+                             f"last error: {last}")
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        # Exponential, with jitter so that several pushes rate-limited together don't retry in step.
+        return min(MAX_BACKOFF_S, BACKOFF_S * 2**attempt) * random.uniform(0.5, 1.0)
+
+    def _classify(self, error: Exception, what: str) -> _Transient:
+        """A failure worth retrying, else raise the CurateError the user should read (or `error`
+        itself when it is not a failure of the Hub or the network: a bug should show its traceback)."""
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+        cause = _root_cause(error, (HfHubHTTPError, OfflineModeIsEnabled, *_transport_errors()))
+        if isinstance(cause, OfflineModeIsEnabled):
+            raise RecipeError("HF_HUB_OFFLINE is set: unset it to push to the Hub") from None
+        if isinstance(cause, HfHubHTTPError) and cause.response is not None:
+            status = cause.response.status_code
+            said = self._redact(" ".join(str(getattr(cause, "server_message", None) or "").split())[:300])
+            if status in RETRY_STATUSES or status >= 500:
+                return _Transient(f"HTTP {status} {said}".rstrip(), retry_after_seconds(cause.response.headers))
+            raise self._refusal(status, said, _request_url(cause.response), what) from None
+        if isinstance(cause, _transport_errors()):
+            return _Transient(f"{type(cause).__name__}: {self._redact(str(cause))}")
+        if isinstance(error, ValueError):  # huggingface_hub's word for a response it could not read
+            raise CurateError(f"Hub: could not {what}: {self._redact(' '.join(str(error).split()))}") from None
+        raise error
+
+    def _refusal(self, status: int, said: str, url: str, what: str) -> CurateError:
+        because = f" (server said: {said})" if said else ""
+        if url.endswith("/api/validate-yaml"):
+            return InputError(f"the Hub refused README.md's YAML header (HTTP {status}){because}")
+        if status == 401:
+            return RecipeError(f"the Hub refused the token (401): {LOGIN_HINT}" if self.token
+                               else f"no Hub token (401): {LOGIN_HINT}")
+        if status == 403:
+            return RecipeError(f"the token may not write to datasets/{self.repo_id} (403): use a token with "
+                               f"write access to that namespace{because}")
+        if status == 404:
+            return RecipeError(f"could not {what}: datasets/{self.repo_id} (revision {self.revision}) not found "
+                               f"at {self.api.endpoint} (404): check --repo-id and --revision{because}")
+        return RecipeError(f"the Hub refused to {what} (HTTP {status}){because}")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self.token, "***") if self.token else text
+
+
+def _request_url(response: Any) -> str:
+    try:
+        return str(response.request.url)
+    except (AttributeError, RuntimeError):  # a response built without its request
+        return ""
+
+
+def _root_cause(error: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException:
+    """The first of `kinds` down the `raise ... from` chain: huggingface_hub wraps an LFS upload's
+    HTTP error in a RuntimeError and a refused card's in a ValueError."""
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, kinds):
+            return current
+        current = current.__cause__
+    return error
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Connection-level failures of the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in
+    1.x, requests in 0.x (whichever are installed)."""
+    import importlib
+
+    kinds: list[type[BaseException]] = []
+    for module, names in (("httpx2", ("TransportError",)), ("httpx", ("TransportError",)),
+                          ("requests", ("ConnectionError", "Timeout"))):
+        try:
+            loaded = importlib.import_module(module)
+        except ImportError:
+            continue
+        kinds += [getattr(loaded, name) for name in names if hasattr(loaded, name)]
+    return tuple(kinds)
