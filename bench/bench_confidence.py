@@ -179,6 +179,11 @@ def score_with_curate(records: list[dict], engine: Any) -> dict[str, list[float]
 
     names = ("confidence", "confidence.consistency", "confidence.pmi", "confidence.eot_logprob",
              "confidence.mean_logprob")
+    def fresh_docs() -> list[Document]:
+        return [Document(text="\n\n".join(m["content"] for m in r["messages"]), id=r["id"],
+                         metadata={"messages": r["messages"], "lang": f"{r['lang']}_{language(r['lang']).script}"})
+                for r in records]
+
     docs = [Document(text="\n\n".join(m["content"] for m in r["messages"]), id=r["id"],
                      metadata={"messages": r["messages"], "lang": f"{r['lang']}_{language(r['lang']).script}"})
             for r in records]
@@ -190,6 +195,12 @@ def score_with_curate(records: list[dict], engine: Any) -> dict[str, list[float]
     scored = {doc.id: doc.metadata.get("scores", {}) for doc in step.run(iter(docs), 0, 1)}
     scores = {name.removeprefix("confidence.") if name != "confidence" else "clear_confidence":
               [scored.get(r["id"], {}).get(name, math.nan) for r in records] for name in names}
+    # The calibrated combination: P(genuine) from a fit against swapped/truncated copies of the set
+    # (the same cache: only the synthetic pairs are new requests).
+    calibrated = ConfidenceFilter(engine=cached, samples=3, sample_max_tokens=64, batch_size=None,
+                                  combination="calibrated")
+    fitted = {doc.id: doc.metadata.get("scores", {}) for doc in calibrated.run(iter(fresh_docs()), 0, 1)}
+    scores["calibrated_confidence"] = [fitted.get(r["id"], {}).get("confidence", math.nan) for r in records]
     scores["rank_avg(pmi, eot)"] = rank_average(scores, ["pmi", "eot_logprob"])
     scores["rank_min(pmi, eot)"] = rank_minimum(scores, ["pmi", "eot_logprob"])
     scores["rank_min(pmi, eot, consistency)"] = rank_minimum(scores, ["pmi", "eot_logprob", "consistency"])

@@ -25,6 +25,7 @@ MAX_LABEL_CHARS = 40  # longer bar labels are cut (the full text is the label's 
 MAX_SCORE_PANELS = 24
 EXAMPLES_SHOWN = 2
 KEPT, DROPPED, QUARANTINED, MUTED, ACCENT = "#4a78b5", "#c0504d", "#8d6e63", "#9e9e9e", "#e08a00"
+CORRECTED = "#6a9f4a"
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:62rem;color:#222}
 h1{margin-bottom:.2rem} h2{margin-top:2rem;border-bottom:1px solid #ddd} h3{margin:1rem 0 .3rem;font-size:1rem}
@@ -215,13 +216,26 @@ def _lengths_section(lengths: dict[str, dict[str, Any]]) -> str:
             "the 0.5th and 99.5th percentiles.</p><div class=grid>" + "".join(figures) + "</div>")
 
 
+def drops_beyond_thresholds(h: dict[str, Any]) -> int:
+    """Dropped records in bins whose middle lies below the minimum or above the maximum."""
+    thresholds = h.get("thresholds") or {}
+    low, high = thresholds.get("min"), thresholds.get("max")
+    edges = h["edges"]
+    return sum(n for i, n in enumerate(h["dropped"])
+               if (low is not None and (edges[i] + edges[i + 1]) / 2 < low)
+               or (high is not None and (edges[i] + edges[i + 1]) / 2 > high))
+
+
 def _scores_section(scores: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> str:
-    """Kept and dropped per score bin, thresholds dashed; panels with drops first, at most MAX_SCORE_PANELS."""
+    """Kept and dropped per score bin, thresholds dashed; the panels whose threshold explains most drops first
+    (at most MAX_SCORE_PANELS)."""
     panels = [(step, score, lang, h) for step, by_score in scores.items() for score, by_lang in by_score.items()
               for lang, h in by_lang.items()]
     if not panels:
         return ""
-    panels.sort(key=lambda p: (-sum(p[3]["dropped"]), p[0], p[1], p[2]))
+    # A record one rule dropped is "dropped" in every score of that step; the panels worth a look are
+    # those whose own threshold explains drops: dropped records beyond the dashed line come first.
+    panels.sort(key=lambda p: (-drops_beyond_thresholds(p[3]), -sum(p[3]["dropped"]), p[0], p[1], p[2]))
     figures = []
     for step, score, lang, h in panels[:MAX_SCORE_PANELS]:
         kept, dropped = sum(h["kept"]), sum(h["dropped"])
@@ -237,11 +251,35 @@ def _scores_section(scores: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> 
         figures.append(f"<figure>{svg}<figcaption><b>{_esc(name)}</b> &middot; {_esc(lang)}: "
                        f"{kept:,} kept, {dropped:,} dropped{extra}</figcaption></figure>")
     omitted = len(panels) - len(figures)
-    note = (f"<p class=note>{omitted:,} more panels (fewest drops) are not shown; stats.json holds them all.</p>"
+    note = (f"<p class=note>{omitted:,} more panels (fewer drops their threshold explains) are not shown; "
+            "stats.json holds them all.</p>"
             if omitted else "")
     return ("<h2>Score distributions</h2>" + _key(("kept", KEPT), ("dropped", DROPPED))
-            + "<p class=note>Dashed lines are the thresholds the step applied; panels with drops come first.</p>"
+            + "<p class=note>Dashed lines are the thresholds the step applied; panels whose threshold "
+            "dropped the most records come first.</p>"
             + "<div class=grid>" + "".join(figures) + "</div>" + note)
+
+
+CONFIDENCE_COLUMNS = (("in", "in"), ("kept", "kept as given"), ("corrected", "corrected"),
+                      ("low_confidence", "dropped: low confidence"), ("confidence_failed", "dropped: engine failed"),
+                      ("skipped", "skipped (no prompt/response)"), ("uncalibrated", "ranked (too few to calibrate)"))
+
+
+def _confidence_section(confidence: dict[str, dict[str, int]]) -> str:
+    """What the confidence step decided, per language: a table and kept/corrected/dropped bars."""
+    if not confidence:
+        return ""
+    head = "".join(f"<th>{_esc(title)}</th>" for _, title in CONFIDENCE_COLUMNS)
+    rows = [f"<table><tr><th>language</th>{head}</tr>"]
+    for lang, row in sorted(confidence.items()):
+        cells = "".join(f"<td class=n>{row.get(key, 0):,}</td>" for key, _ in CONFIDENCE_COLUMNS)
+        rows.append(f"<tr><td>{_esc(lang)}</td>{cells}</tr>")
+    rows.append("</table>")
+    bars = _bars([(lang, [row["kept"], row["corrected"], row["low_confidence"]])
+                  for lang, row in sorted(confidence.items())], [KEPT, CORRECTED, DROPPED],
+                 "confidence decisions per language", ["kept", "corrected", "low_confidence"])
+    return ("<h2>Confidence decisions per language</h2>" + "".join(rows)
+            + _key(("kept", KEPT), ("corrected", CORRECTED), ("dropped: low confidence", DROPPED)) + bars)
 
 
 def _generation_section(generation: dict[str, Any]) -> str:
@@ -367,6 +405,7 @@ def render_report(stats: dict[str, Any]) -> str:
         "<h2>Quarantine</h2>", _bar_chart(sorted(quarantine.get("by_reason", {}).items(), key=lambda x: -x[1]),
                                           QUARANTINED, "quarantined records per reason"),
         _lengths_section(distributions.get("lengths") or {}),
+        _confidence_section(stats.get("confidence") or {}),
         _scores_section(distributions.get("scores") or {}),
         _generation_section(stats.get("generation") or {}),
         _training_section(stats.get("training") or {}),

@@ -126,6 +126,32 @@ def language_funnel(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return funnel
 
 
+def confidence_summary(steps: list[dict[str, Any]], extra: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Per language, what the confidence step decided: records in, kept as they were, corrected
+    (kept with the model's answer), dropped as low confidence, failed (engine errors), skipped (no
+    prompt or response: kept unscored), and scored by rank because too few to calibrate."""
+    summary: dict[str, dict[str, int]] = {}
+    for entry in steps:
+        if entry["step"] != "confidence":
+            continue
+        for lang, t in entry["by_language"].items():
+            row = summary.setdefault(lang, dict.fromkeys(
+                ("in", "kept", "corrected", "low_confidence", "confidence_failed", "skipped", "uncalibrated"), 0))
+            row["in"] += t["in"]
+            row["kept"] += t["kept"]
+            for reason in ("low_confidence", "confidence_failed"):
+                row[reason] += t["dropped"].get(reason, 0)
+    for key, count in extra.items():
+        stage_step, _, rest = key.partition("/")
+        counter = stage_step.rsplit(".", 1)[-1]
+        names = {"corrected": "corrected", "confidence_skipped": "skipped", "confidence_uncalibrated": "uncalibrated"}
+        if ".confidence." in f".{stage_step}" and counter in names and rest in summary:
+            summary[rest][names[counter]] += count
+    for row in summary.values():
+        row["kept"] -= row["corrected"]  # kept as given; corrected ones are counted apart
+    return summary
+
+
 def generation_summary(extra: dict[str, int]) -> dict[str, Any]:
     """Per target language: prompts sent, tokens in and out, failures per reason; plus throughput."""
     summary: dict[str, Any] = {}
@@ -176,6 +202,7 @@ def build_stats(
         "funnel": language_funnel(steps),
         "confusable_pairs": dict(sorted(confusable.items(), key=lambda x: -x[1])),
         "generation": generation_summary(extra),
+        "confidence": confidence_summary(steps, extra),
         "other_counters": dict(sorted(extra.items())),
         "accounting": {"ok": not problems, "problems": problems},
     }

@@ -285,5 +285,83 @@ def test_confidence_step_in_a_recipe_scores_and_drops_per_language(tmp_path):
     confidence = step_stats(stats, "confidence")
     assert confidence["in"] == 8 and sum(confidence["dropped"].values()) == 2  # a quarter of each task's 4
     assert confidence["dropped"] == {"low_confidence": 2}
+    assert stats["confidence"] == {"und": {"in": 8, "kept": 6, "corrected": 0, "low_confidence": 2,
+                                           "confidence_failed": 0, "skipped": 0, "uncalibrated": 0}}
     kept = [r for f in (tmp_path / "out" / "data").rglob("*.parquet") for r in pq.read_table(f).to_pylist()]
     assert len(kept) == 6 and all("confidence" in json.loads(r["scores"]) for r in kept)
+
+
+# --- calibrated confidence: P(genuine pair) fitted against swapped/truncated copies of the batch
+
+NOUNS = ["river", "market", "school", "harbour", "forest", "bridge", "temple", "garden", "station", "museum",
+         "library", "stadium", "castle", "village", "island", "valley", "desert", "canal", "tower", "bakery"]
+PLACES = ["Lagos", "Kigali", "Hanoi", "Quito", "Oslo", "Lima", "Accra", "Dakar", "Riga", "Sofia",
+          "Tunis", "Suva", "Baku", "Male", "Apia", "Doha", "Rabat", "Minsk", "Cusco", "Hue"]
+
+
+def genuine_pairs(n: int) -> list[tuple[str, str]]:
+    return [(f"Describe the {noun} of {place} briefly.",
+             f"The {noun} of {place} is old, busy and loved by the people of {place}.")
+            for noun, place in zip(NOUNS[:n], PLACES[:n], strict=True)]
+
+
+def test_synthetic_negatives_swap_every_response_away_and_cut_long_ones():
+    from filters.calibration import synthetic_negatives
+
+    responses = [f"Answer number {i} is a complete sentence of some length." for i in range(6)] + ["Short."]
+    negatives = synthetic_negatives(responses, seed=3)
+    swapped = [n for n in negatives if n.kind == "swapped"]
+    assert len(swapped) == 7 and all(n.response_of != n.prompt_of for n in swapped)
+    assert sorted(n.response_of for n in swapped) == list(range(7))  # a rotation: each response used once
+    truncated = [n for n in negatives if n.kind == "truncated"]
+    assert len(truncated) == 6  # "Short." is too short to cut
+    for n in truncated:
+        assert responses[n.prompt_of].startswith(n.response) and len(n.response) < 0.75 * len(responses[n.prompt_of])
+
+
+def test_logistic_fit_separates_and_balances_the_classes():
+    import numpy as np
+
+    from filters.calibration import fit_logistic
+
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(1.0, 0.5, (30, 2)), rng.normal(-1.0, 0.5, (90, 2))])  # 1:3 imbalance
+    y = np.array([1.0] * 30 + [0.0] * 90)
+    weights, bias = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-(x @ weights + bias)))
+    assert (weights > 0).all()
+    assert p[:30].mean() > 0.8 and p[30:].mean() < 0.2
+    assert abs(bias) < 0.5  # classes weighted equally: the boundary sits between them, not toward the majority
+
+
+def test_calibrated_confidence_is_absolute_not_a_rank():
+    """With `calibrated`, min_confidence 0.5 drops broken pairs and keeps a clean batch whole; with
+    rank-based `worst`, the same threshold drops about half of any batch."""
+    pairs = genuine_pairs(16)
+    broken = [chat(pairs[0][0], pairs[5][1], doc_id="swapped"),
+              chat(pairs[1][0], pairs[1][1][:22], doc_id="truncated")]
+    clean = [chat(q, a, doc_id=f"clean-{i}") for i, (q, a) in enumerate(pairs[2:])]
+    step = ConfidenceFilter(FakeEngine(responder=knowing), combination="calibrated", min_confidence=0.5, samples=1)
+    kept = {d.id for d in run(step, clean + broken)}
+    assert not {"swapped", "truncated"} & kept
+    assert len(kept) >= 0.8 * len(clean)
+    for d in broken:
+        assert d.metadata["scores"]["confidence"] < 0.5
+
+    only_clean = [chat(q, a, doc_id=f"c{i}") for i, (q, a) in enumerate(pairs)]
+    calibrated = ConfidenceFilter(FakeEngine(responder=knowing), combination="calibrated", min_confidence=0.5,
+                                  samples=1)
+    ranked = ConfidenceFilter(FakeEngine(responder=knowing), combination="worst", min_confidence=0.5, samples=1)
+    assert len(run(calibrated, [chat(q, a) for q, a in pairs])) >= 0.8 * len(pairs)
+    assert len(run(ranked, only_clean)) <= 0.6 * len(pairs)
+
+
+def test_calibration_falls_back_to_ranks_for_a_language_with_few_records():
+    pairs = genuine_pairs(12)
+    docs = [chat(q, a) for q, a in pairs] + [chat("Mji mkuu wa Kenya ni upi?", "Mji mkuu wa Kenya ni Nairobi.",
+                                                   lang="swh_Latn")]
+    step = ConfidenceFilter(FakeEngine(responder=knowing), combination="calibrated", samples=1)
+    run(step, docs)
+    assert stats(step)["confidence_uncalibrated/swh_Latn"] == 1
+    assert "confidence_uncalibrated/eng_Latn" not in stats(step)
+    assert docs[-1].metadata["scores"]["confidence"] == 0.5  # the median rank of a group of one

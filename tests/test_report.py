@@ -8,6 +8,7 @@ NetLog), and the screenshot is not blank.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import random
@@ -31,7 +32,7 @@ from curation.distributions import (
     quantize,
     score_histogram,
 )
-from curation.report import MAX_SCORE_PANELS, render_report
+from curation.report import MAX_SCORE_PANELS, drops_beyond_thresholds, render_report
 
 HOSTILE = '<script>alert("x")</script> & <img src="http://example.invalid/x.png">'
 
@@ -228,6 +229,26 @@ def test_an_old_stats_file_without_the_new_sections_still_renders():
     assert "Score distributions" not in page and "Training" not in page and "<svg" in page
 
 
+def test_confidence_decisions_per_language_are_tabled_and_plotted():
+    import re
+
+    stats = sample_stats()
+    stats["confidence"] = {"swh_Latn": {"in": 40, "kept": 30, "corrected": 4, "low_confidence": 5,
+                                        "confidence_failed": 1, "skipped": 2, "uncalibrated": 0},
+                           HOSTILE: {"in": 3, "kept": 3, "corrected": 0, "low_confidence": 0,
+                                     "confidence_failed": 0, "skipped": 0, "uncalibrated": 3}}
+    page = render_report(stats)
+    assert "Confidence decisions per language" in page and "<script" not in page
+    chart = re.search(r'<svg[^>]*aria-label="confidence decisions per language"[^>]*data-values="([^"]*)"', page)
+    assert chart is not None
+    plotted = json.loads(html.unescape(chart.group(1)))
+    assert plotted["swh_Latn"] == {"kept": 30, "corrected": 4, "low_confidence": 5}
+    assert plotted[HOSTILE]["kept"] == 3
+    assert "<td class=n>40</td><td class=n>30</td><td class=n>4</td><td class=n>5</td>" in page
+    del stats["confidence"]
+    assert "Confidence decisions" not in render_report(stats)
+
+
 def test_everything_from_stats_is_escaped():
     page = render_report(sample_stats())
     assert "<script" not in page and "<img" not in page
@@ -371,7 +392,9 @@ def test_report_renders_in_headless_chromium_with_the_runs_numbers(tmp_path):
     assert len(panels) > MAX_SCORE_PANELS and len(shown) == MAX_SCORE_PANELS
     assert f"{len(panels) - MAX_SCORE_PANELS} more panels" in "".join(e["text"] for e in dom.elements if e["tag"] == "p")
     omitted = [p for p in panels if p not in shown]
-    assert min(sum(p[3]["dropped"]) for p in shown) >= max(sum(p[3]["dropped"]) for p in omitted)
+    # first the panels whose own threshold explains the most drops (dropped records beyond the line)
+    assert min(drops_beyond_thresholds(p[3]) for p in shown) >= max(drops_beyond_thresholds(p[3]) for p in omitted)
+    assert max(drops_beyond_thresholds(p[3]) for p in shown) > 0
     for step, score, lang, h in shown:
         chart = dom.one_svg(step=step, score=score, lang=lang, edges=h["edges"], kept=h["kept"], dropped=h["dropped"],
                             thresholds=h["thresholds"])

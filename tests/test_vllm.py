@@ -131,3 +131,8 @@ def test_confidence_recipe_scores_and_corrects_instruction_data(tmp_path):
         if metadata["confidence_decision"] == "correct":
             assert metadata["original_response"] in dict(pairs).values()
             assert row["messages"][-1]["content"] != metadata["original_response"]
+    # the decisions per language, as stats.json and the report show them
+    decided = stats["confidence"]["und"]
+    corrected = sum(json.loads(r["metadata"] or "{}").get("confidence_decision") == "correct" for r in rows)
+    assert decided["corrected"] == corrected and decided["kept"] + corrected == len(rows)
+    assert decided["low_confidence"] == confidence["dropped"].get("low_confidence", 0)
