@@ -3,13 +3,21 @@
     curate    read -> [steps before dedup] -> dedup signatures -> intermediate JSONL
     buckets   candidate pairs per LSH band, verified exactly            (only with dedup)
     clusters  union-find, one survivor per cluster                      (only with dedup)
-    publish   intermediate JSONL -> dedup filter -> [steps after dedup] -> per-language shards
+    filter    intermediate JSONL -> dedup filter -> [steps between] -> select candidates
+              -> intermediate JSONL                                     (only with dedup and select)
+    select    greedy selection per language over every task's candidates  (only with select)
+    publish   intermediate JSONL -> dedup or select filter -> [steps after] -> per-language shards
     finalize  HF layout, stats.json (checked), dataset card
+
+Dedup and select decide over the whole run, so each ends a stage: its first part writes what the
+decision needs next to the stage's records, one or more stages decide, and the next stage reads the
+records back and applies the decisions. Without dedup, select candidates end `curate`. `select`
+goes after `dedup` and after the step that writes the score it ranks by (checked when compiling).
 
 Stages run on datatrove executors (local by default, Slurm or Ray from the recipe), chained
 with `depends=`. Resume is datatrove's: a task that finished has a completion file and is
-skipped when the same recipe runs again. `curate` and `publish` run the same number of tasks:
-records are identified between them by (task, position).
+skipped when the same recipe runs again. The stages that write and re-read records run the same
+number of tasks: records are identified between them by (task, position).
 """
 
 from __future__ import annotations
@@ -68,6 +76,10 @@ class RunLayout:
     @property
     def dedup(self) -> Path:
         return self.work / "dedup"
+
+    @property
+    def select(self) -> Path:
+        return self.work / "select"
 
     @property
     def staging(self) -> Path:
@@ -211,10 +223,14 @@ def confidence_filter(config: Any, recipe: Recipe, layout: RunLayout) -> Pipelin
                             max_response_tokens=config.max_response_tokens)
 
 
+# Steps that decide over the whole run: each ends a stage, and the stages after it decide and apply.
+WHOLE_RUN_STEPS = ("dedup", "select")
+
+
 def _build_step_at(index: int, spec: Any, recipe: Recipe, layout: RunLayout) -> PipelineStep | None:
     """Build recipe step `index`; a step's own complaint about its settings names the YAML path."""
-    if spec.kind == "dedup":
-        return None  # dedup is several stages, wired by compile_recipe
+    if spec.kind in WHOLE_RUN_STEPS:
+        return None  # several stages each, wired by compile_recipe
     try:
         if spec.kind == "confidence":
             step = confidence_filter(spec.config, recipe, layout)
@@ -239,11 +255,6 @@ def _instantiate_step(kind: str, config: Any) -> PipelineStep:
         from filters.heuristics import QualityFilter
 
         return QualityFilter(rules=config.rules, thresholds=config.thresholds, per_language=config.per_language)
-    if kind == "select":
-        from filters.select import SelectFilter
-
-        return SelectFilter(budget=config.budget, score_key=config.score_key, complexity_key=config.complexity_key,
-                            diversity_threshold=config.diversity_threshold)
     if kind == "custom":
         return build_custom_step(config)
     raise RecipeError(f"steps: unknown step type {kind!r}")
@@ -264,6 +275,61 @@ def build_custom_step(config: Any) -> PipelineStep:
         return cls(**config.args)
     except TypeError as e:
         raise RecipeError(f"custom step {config.use}: bad args ({e})") from None
+
+
+def dedup_stages(config: Any, recipe: Recipe, layout: RunLayout) -> tuple[PipelineStep, list[Stage], PipelineStep]:
+    """Dedup as (the step that ends a stage, the stages that decide, the filter that starts the next)."""
+    from filters.dedup import DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
+
+    minhash, containment = dedup_settings(config)
+    buckets = DedupBuckets(str(layout.dedup), config=minhash, jaccard_threshold=config.near.threshold,
+                           containment=containment)
+    deciding = [Stage("buckets", [buckets], max(1, min(recipe.executor.tasks, config.near.bands))),
+                Stage("clusters", [DedupClusters(str(layout.dedup))], 1)]
+    return (DedupSignatures(str(layout.dedup), config=minhash, containment=containment), deciding,
+            DedupFilter(str(layout.dedup), rejects=_rejects_writer(recipe, layout, "dedup")))
+
+
+def select_stages(index: int, config: Any, recipe: Recipe, layout: RunLayout) -> tuple[PipelineStep, list[Stage],
+                                                                                      PipelineStep]:
+    """Select as (candidates ending a stage, the one-task stage that decides, the filter starting the next)."""
+    from filters.select import SelectCandidates, SelectDecide, SelectFilter
+
+    try:
+        decide = SelectDecide(str(layout.select), budget=config.budget, diversity_threshold=config.diversity_threshold)
+    except ValueError as e:
+        raise RecipeError(f"steps[{index}].select: {e}") from None
+    candidates = SelectCandidates(str(layout.select), score_key=config.score_key, complexity_key=config.complexity_key)
+    return (candidates, [Stage("select", [decide], 1)],
+            SelectFilter(str(layout.select), rejects=_rejects_writer(recipe, layout, "select")))
+
+
+# Scores a recipe step writes into metadata["scores"]: this name and names under "<name>.".
+SCORES_WRITTEN = {"confidence": "confidence", "quality": "quality"}
+
+
+def check_select_placement(recipe: Recipe) -> None:
+    """`select` ranks what is left after dedup, by a score already written: say so where it is not."""
+    kinds = [s.kind for s in recipe.steps]
+    if "select" not in kinds:
+        return
+    at = kinds.index("select")
+    if "dedup" in kinds[at + 1:]:
+        raise RecipeError(f"steps[{at}].select: put `select` after `dedup` (steps[{kinds.index('dedup')}]): the "
+                          "budget counts the records dedup keeps, and dedup after it would drop selected ones")
+    config = recipe.steps[at].config
+    for field_name in ("score_key", "complexity_key"):
+        score = getattr(config, field_name)
+        for later in range(at + 1, len(kinds)):
+            written = SCORES_WRITTEN.get(kinds[later])
+            if score and written and (score == written or score.startswith(written + ".")):
+                raise RecipeError(f"steps[{at}].select.{field_name}: `{score}` is written by `{kinds[later]}` "
+                                  f"(steps[{later}]), which runs after `select`: put `{kinds[later]}` before it")
+
+
+def _handoff_writer(folder: Path) -> JsonlWriter:
+    """Where a stage leaves its records for the next one (re-read in order by IntermediateReader)."""
+    return JsonlWriter(str(folder), output_filename="${rank}.jsonl.gz", compression="gzip")
 
 
 def dedup_settings(config: Any) -> tuple[Any, Any]:
@@ -318,33 +384,28 @@ def generation_stage(recipe: Recipe, layout: RunLayout, retry_attempt: int) -> S
 
 def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, retry_attempt: int = 0) -> list[Stage]:
     tasks = recipe.executor.tasks
-    kinds = [s.kind for s in recipe.steps]
-    split = kinds.index("dedup") if "dedup" in kinds else len(kinds)
+    check_select_placement(recipe)
     built = [_build_step_at(index, spec, recipe, layout) for index, spec in enumerate(recipe.steps)]
-    before = built[:split]
-    after = built[split + 1:]
-    dedup_config = recipe.step("dedup")
 
-    curate: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits), *before]
-    publish: list[PipelineStep] = [IntermediateReader(str(layout.docs))]
-    stages = []
-    if dedup_config is not None:
-        from filters.dedup import DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
-
-        minhash, containment = dedup_settings(dedup_config)
-        curate.append(DedupSignatures(str(layout.dedup), config=minhash, containment=containment))
-        publish.append(DedupFilter(str(layout.dedup), rejects=_rejects_writer(recipe, layout, "dedup")))
-    curate.append(JsonlWriter(str(layout.docs), output_filename="${rank}.jsonl.gz", compression="gzip"))
-    stages.append(Stage("curate", curate, tasks))
-    if dedup_config is not None:
-        bucket_tasks = max(1, min(tasks, dedup_config.near.bands))
-        buckets = DedupBuckets(str(layout.dedup), config=minhash, jaccard_threshold=dedup_config.near.threshold,
-                               containment=containment)
-        stages.append(Stage("buckets", [buckets], bucket_tasks))
-        stages.append(Stage("clusters", [DedupClusters(str(layout.dedup))], 1))
+    stages: list[Stage] = []
+    name = "curate"
+    pipeline: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits)]
+    handoffs = iter([layout.docs, layout.work / "docs-2"])  # at most two whole-run steps (each type once)
+    for index, (spec, step) in enumerate(zip(recipe.steps, built, strict=True)):
+        if spec.kind not in WHOLE_RUN_STEPS:
+            pipeline.append(step)
+            continue
+        ending, deciding, applying = (dedup_stages(spec.config, recipe, layout) if spec.kind == "dedup"
+                                      else select_stages(index, spec.config, recipe, layout))
+        docs = next(handoffs)
+        stages += [Stage(name, [*pipeline, ending, _handoff_writer(docs)], tasks), *deciding]
+        name, pipeline = "filter", [IntermediateReader(str(docs)), applying]
+    if not stages:  # nothing decides over the whole run: publish still re-reads what curate wrote
+        stages.append(Stage("curate", [*pipeline, _handoff_writer(layout.docs)], tasks))
+        pipeline = [IntermediateReader(str(layout.docs))]
     folders = language_folders(recipe)
-    publish += [*after, ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard)]
-    stages.append(Stage("publish", publish, tasks))
+    stages.append(Stage("publish", [*pipeline, ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard)],
+                        tasks))
 
     for stage in stages:
         if any(step.name in ("confidence", "generate") for step in stage.pipeline):

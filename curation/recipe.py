@@ -133,10 +133,13 @@ class ConfidenceStep(Strict):
                              "answers A almost always; turn it on for 7B+ models).")
     weights: dict[str, float] | None = Field(None, description="Component weights (consistency, pmi, eot_logprob, "
                                              "reflection, mean_logprob); default pmi 1, eot_logprob 1, others 0.")
-    combination: Literal["worst", "mean"] = Field("worst", description="worst: the lowest component percentile "
-                                                  "(each corruption shows in one signal); mean: weighted mean.")
+    combination: Literal["worst", "mean", "calibrated"] = Field(
+        "worst", description="worst: the lowest component percentile (each corruption shows in one signal); mean: "
+        "weighted mean of percentiles; calibrated: P(genuine pair) from a fit against swapped/truncated copies "
+        "of the batch's own records (an absolute scale: min_confidence 0.5 means the same in every batch).")
     min_confidence: Fraction | dict[str, Fraction] | None = Field(
-        None, description="Records below this combined confidence (a percentile within the batch) are low.")
+        None, description="Records below this confidence are low (with worst/mean a percentile within the batch; "
+        "with calibrated a probability).")
     drop_fraction: Fraction | dict[str, Fraction] | None = Field(
         None, description="Or: the lowest fraction of each language's records are low.")
     on_low: Literal["drop", "correct", "keep"] = Field(
@@ -148,14 +151,21 @@ class ConfidenceStep(Strict):
 
 
 class SelectStep(Strict):
-    """Deita-style selection: the best records per language under a budget, no near repeats."""
+    """Deita-style selection: the best records per language under a budget, no near repeats.
+
+    Exact over the whole run (the same records whatever the task count); goes after `dedup` and
+    after the step that writes `score_key`. See filters/select.py.
+    """
 
     budget: Annotated[int, Field(ge=0)] | dict[str, Annotated[int, Field(ge=0)]] = Field(
-        description="Records to keep per language (a number, or a map with an optional `*`); split across tasks.")
-    score_key: str = Field("confidence", description="The score to rank by (from `scores`).")
+        description="Records to keep per language over the whole run (a number, or a map with an optional `*`; "
+        "languages not in the map keep none).")
+    score_key: str = Field("confidence", description="The score to rank by (from `scores`); records without it "
+                           "rank last.")
     complexity_key: str | None = Field(None, description="Optional score multiplied in (quality x complexity).")
     diversity_threshold: Fraction | None = Field(0.7, description="Character-shingle Jaccard with an already "
-                                                 "selected record at which a record is a near repeat; null: off.")
+                                                 "selected record at which a record is a near repeat (estimated "
+                                                 "from 128-slot MinHash fingerprints, error ~0.04); null or 0: off.")
 
 
 class CustomStep(Strict):
@@ -412,6 +422,14 @@ class Recipe(Strict):
     def _has_work(self) -> Recipe:
         if not self.inputs and self.generate is None:
             raise ValueError("give `inputs` to curate, a `generate` block, or both")
+        return self
+
+    @model_validator(mode="after")
+    def _train_has_chat_records(self) -> Recipe:
+        chat_inputs = any(i.messages_key or i.prompt_key for i in self.inputs)
+        if self.train is not None and self.generate is None and not chat_inputs:
+            raise ValueError("`train` learns from chat records: add a `generate` block, or inputs with "
+                             "`messages_key` or `prompt_key`/`response_key`")
         return self
 
     @model_validator(mode="after")

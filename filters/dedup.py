@@ -9,14 +9,14 @@ Each stage is its own executor run; they talk through files under `work_dir`:
         signatures/shingles/r.offsets.bin   ... and where each doc's run starts (uint64, n+1)
         signatures/bands/b/r.npy            per band b: (band hash, doc index) sorted by hash
         signatures/fingerprints/r.npy       containment only: (winnowed fingerprint, doc index)
-    stage "dedup"   (any tasks) DedupBuckets     task t: bands t::tasks -> candidate pairs,
+    stage "buckets" (any tasks) DedupBuckets     task t: bands t::tasks -> candidate pairs,
                                                   task 0: exact hashes, task 1 % tasks:
                                                   containment candidates; all verified exactly
         edges/t.npy                         (doc a, doc b, kind, similarity)
-    stage "dedup"   (1 task)    DedupClusters    union-find, survivors, reasons
+    stage "clusters" (1 task)   DedupClusters    union-find, survivors, reasons
         clusters/r.npz                      per source rank: removed doc indices + reasons,
                                             cluster id + size of every clustered doc
-    stage "select"  (N tasks)   DedupFilter      drops the removed docs (counted, with reasons)
+    stage "publish" (N tasks)   DedupFilter      drops the removed docs (counted, with reasons)
 
 A document is identified between stages by (rank, doc_index): its position in the stream
 of task `rank` of the first stage. The final stage must therefore see the same docs in the same
@@ -63,7 +63,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from curation.errors import InputError, RecipeError
-from curation.steps import CountedStep
+from curation.steps import CountedStep, read_stage_meta
 from filters.minhash import MinHashConfig, band_hashes, signature
 from filters.shingles import document_shingles
 
@@ -614,13 +614,7 @@ class DedupFilter(CountedStep):
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         layout = _Layout(Path(self.work_dir))
-        meta = json.loads(layout.meta(rank).read_text()) if layout.meta(rank).exists() else None
-        if meta is None or meta["world_size"] != world_size:
-            expected = meta["world_size"] if meta else "?"
-            raise RecipeError(
-                f"DedupFilter runs with {world_size} tasks but DedupSignatures ran with {expected}: "
-                "both stages must use the same task count (docs are identified by rank and position)"
-            )
+        meta = read_stage_meta(layout.meta(rank), world_size, "DedupFilter", "DedupSignatures")
         with np.load(layout.clusters(rank)) as clusters:
             removed = dict(zip(clusters["removed_index"].tolist(), clusters["removed_reason"].tolist(), strict=True))
             cluster_of = dict(zip(clusters["member_index"].tolist(),

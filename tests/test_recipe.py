@@ -46,6 +46,19 @@ def test_step_order_and_repeats_are_checked(tmp_path, recipe_file):
         load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"lid": None}, {"lid": None}]}))
 
 
+def test_train_and_push_blocks_are_checked_and_do_not_change_the_fingerprint(tmp_path, recipe_file):
+    with pytest.raises(RecipeError, match="`train` learns from chat records"):
+        load_recipe(recipe_file(_minimal(tmp_path) | {"train": {}}))
+    with pytest.raises(RecipeError, match="push.repo_id"):
+        load_recipe(recipe_file(_minimal(tmp_path) | {"push": {"repo_id": "no-namespace"}}))
+    chat = _minimal(tmp_path)
+    chat["inputs"][0] |= {"prompt_key": "q", "response_key": "a"}
+    plain = load_recipe(recipe_file(chat))
+    trained = load_recipe(recipe_file(chat | {"train": {"weights": {"sw": 2}}, "push": {"repo_id": "me/data"}}))
+    assert trained.train.weights == {"sw": 2} and trained.push.token_env == "HF_TOKEN"
+    assert trained.fingerprint() == plain.fingerprint()  # resuming a run to train or push it is safe
+
+
 def test_empty_step_value_means_defaults(tmp_path, recipe_file):
     recipe = load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"lid": None}, {"dedup": None}]}))
     assert recipe.step("dedup").near.bands == 14
