@@ -79,7 +79,7 @@ def test_quickstart_recipe_generates_with_the_bundled_model(tmp_path):
 
     output = tmp_path / "quickstart"
     result = run_cli("run", REPO / "recipes" / "quickstart.yaml", "--set", f"output={output}",
-                     "--set", "generate.instruction.count=2", "--set", "generate.dialogue.count=1",
+                     "--set", "generate.dialogue.count=1",
                      "--set", "generate.qa.max_passages=1", "--set", "train.max_steps=2", "--set", "train.samples=1")
     assert result.exit_code == 0, result.output
     stats = load_stats(output)
