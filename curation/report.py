@@ -217,13 +217,13 @@ def _lengths_section(lengths: dict[str, dict[str, Any]]) -> str:
 
 
 def drops_beyond_thresholds(h: dict[str, Any]) -> int:
-    """Dropped records in bins whose middle lies below the minimum or above the maximum."""
+    """Dropped records in bins wholly below the minimum or wholly above the maximum (a bin that
+    starts at the maximum holds values equal to it, which pass)."""
     thresholds = h.get("thresholds") or {}
     low, high = thresholds.get("min"), thresholds.get("max")
     edges = h["edges"]
     return sum(n for i, n in enumerate(h["dropped"])
-               if (low is not None and (edges[i] + edges[i + 1]) / 2 < low)
-               or (high is not None and (edges[i] + edges[i + 1]) / 2 > high))
+               if (low is not None and edges[i + 1] <= low) or (high is not None and edges[i] > high))
 
 
 def _scores_section(scores: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> str:
@@ -300,7 +300,9 @@ def _generation_section(generation: dict[str, Any]) -> str:
                   "tokens per language: prompt and generated", ["prompt", "generated"])
     return ("<h2>Generation</h2>" + "".join(rows) + _key(("prompt tokens", MUTED), ("generated tokens", KEPT))
             + chart + f"<p>{total.get('tokens_generated', 0):,} tokens generated in {total.get('seconds', 0)} s"
-            + (f" ({speed} tok/s)" if speed else "") + "</p>")
+            + (f" ({speed} tok/s)" if speed else "")
+            + "<span class=note> &middot; wall time of the generate stage: model loading, parsing and "
+              "verification included, many small rounds on a small run</span></p>")
 
 
 def _finite(x: Any) -> bool:

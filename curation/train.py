@@ -126,10 +126,15 @@ def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: 
     except ImportError:
         raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
     from datasets.utils.logging import disable_progress_bar
+    from transformers.utils import logging as transformers_logging
 
     from curation.llm.bundled import resolve_model
 
-    disable_progress_bar()  # the CLI shows one bar for the training steps instead
+    # The CLI shows one bar for the training steps; the libraries' own bars and notices (loading
+    # weights, "process group initialized" when vLLM ran in this process) would bury it.
+    disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
     started = time.time()
     splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
     train_rows = mix({lang: s[0] for lang, s in splits.items()}, spec.weights, spec.seed)
