@@ -64,10 +64,13 @@ CONFUSABLE_RATIO = 1 / 3
 MIN_TURN_LETTERS = 20
 
 # Letters that mark a language lid.176.ftz under-detects, and how much they multiply its
-# probability. Yoruba: ẹ ọ ṣ (dot below, usually with tone marks); Vietnamese also has ẹ ọ but
-# lid.176 is sure of Vietnamese, so a x50 boost of a ~1e-5 Yoruba probability changes nothing there.
+# probability. Yoruba: ẹ ọ ṣ (dot below) and ǹ (a syllabic n with a low tone: "nǹkan"). lid.176
+# puts short Yoruba at ~1e-3 behind Catalan (0.97 for "Ṣe àlàyé bí a ṣe ń gbin àgbàdo."), so the
+# boost must be large: on FLORES yor, x1000 reads 0.78/0.65/0.47 (full/<=40/<=20 chars) against
+# 0.74/0.51/0.39 for x50. Vietnamese also has ẹ ọ, but lid.176 is sure of Vietnamese (~1e-6 for
+# Yoruba there): its accuracy is unchanged even at x5000.
 ORTHOGRAPHY_HINTS: dict[str, tuple[re.Pattern[str], float]] = {
-    "yor": (re.compile("[ẹọṣẸỌṢ]"), 50.0),
+    "yor": (re.compile("[ẹọṣẸỌṢǹǸ]"), 1000.0),
 }
 
 # Scripts no lid.176 language is written in, but which name one language in practice.

@@ -123,7 +123,8 @@ def test_min_score_per_language():
     assert len(_run(lenient, [Document(text=SENTENCES["swh_Latn"], id="0")])) == 1
     kept = {d.id for d in _run(LanguageID(min_score=0.999), _docs())}
     assert {"amh_Ethi", "jpn_Jpan", "kor_Hang", "ell_Grek", "tha_Thai"} <= kept  # decided by script
-    assert not kept & {"swh_Latn", "yor_Latn", "npi_Deva", "hin_Deva"}
+    # (Yoruba's dotted letters make it near-certain: the orthography hint, not a threshold, decides it)
+    assert not kept & {"swh_Latn", "npi_Deva", "hin_Deva"}
 
 
 def test_label_only_keeps_everything():
