@@ -257,9 +257,24 @@ def _update_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, P
         progress.update(bar, completed=len(list(completions.iterdir())) if completions.exists() else 0)
 
 
-def _watch_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path], done: threading.Event) -> None:
+def _update_prompt_bar(progress: Progress, bar: Any, folder: Path) -> None:
+    """Prompts answered out of the most the generate tasks may send (their progress files)."""
+    reports = []
+    for path in folder.glob("*.json") if folder.exists() else []:
+        with contextlib.suppress(OSError, ValueError):  # a file being replaced: read it next time
+            reports.append(json.loads(path.read_text()))
+    if reports:
+        answered = sum(r["answered"] for r in reports)
+        planned = sum(r["answered"] if r["done"] else r["planned"] for r in reports)
+        progress.update(bar, completed=answered, total=max(planned, 1))
+
+
+def _watch_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path], done: threading.Event,
+                    prompts: tuple[Any, Path] | None = None) -> None:
     while not done.wait(2.0):  # rarely: a busy Python thread slows in-process vLLM on a CPU
         _update_progress(progress, bars, dirs)
+        if prompts is not None:
+            _update_prompt_bar(progress, *prompts)
 
 
 def _summary_table(stats: dict[str, Any]) -> Table:
@@ -319,11 +334,15 @@ def run(
     console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.output}")
     log_path = layout.work / "logs" / "console.log"
     progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("tasks"), TimeElapsedColumn(), console=console, transient=False)
-    bars = {s.name: progress.add_task(s.name, total=s.tasks) for s in stages}
+                        TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), console=console, transient=False)
+    bars = {s.name: progress.add_task(s.name, total=s.tasks, unit="tasks") for s in stages}
+    prompts = None
+    if any(s.name == "generate" for s in stages):  # the longest stage on a CPU: show its prompts too
+        prompts = (progress.add_task("prompts", total=None, unit="prompts (plan: at most)"),
+                   layout.generation_progress)
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
-                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done))
+                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done, prompts))
     _reset_datatrove_logging()
     try:
         with progress, (contextlib.nullcontext() if debug else _stderr_to(log_path)):
@@ -332,6 +351,8 @@ def run(
             done.set()
             watcher.join()
             _update_progress(progress, bars, {s.name: layout.logs(s.name) for s in stages})
+            if prompts is not None:
+                _update_prompt_bar(progress, *prompts)
     except CurateError as e:
         _fail(e)
     except Exception as e:  # a task crashed: say where to look, not a traceback

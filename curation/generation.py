@@ -140,6 +140,7 @@ class GenerateStep(CountedStep):
     """The first step of the generate stage: runs the generators for languages[rank::world_size]."""
 
     name = "generate"
+    progress_dir: str | None = None  # set by the pipeline: where the CLI reads prompts answered so far
 
     def __init__(self, spec: GenerateSpec, llm: LLMSpec, languages: dict[str, str], cache_path: str,
                  failures_dir: str, staging_dir: str, retry_attempt: int = 0):
@@ -191,15 +192,31 @@ class GenerateStep(CountedStep):
         if data:
             yield from data
         engine = cached_engine(self.llm, self.cache_path)
+        mine = sorted(self.languages)[rank::world_size]
+        planned = len(mine) * sum(v["prompts"] for v in estimate_requests(self.spec).values())
         asker = Asker(engine, model_label(self.llm), retry_attempt=self.retry_attempt)
+        asker.on_answered = lambda: self.report_progress(rank, asker, planned)
         started = time.perf_counter()
-        for lang in sorted(self.languages)[rank::world_size]:
+        for lang in mine:
             tag = target_tag(lang)
             for generator in self.generators(lang):
                 for doc in generator.generate(lang, asker):
                     doc.metadata["lang"] = tag
                     yield self.keep_record(doc)
         self._record_usage_and_failures(asker, rank, time.perf_counter() - started)
+        self.report_progress(rank, asker, planned, done=True)
+
+    def report_progress(self, rank: int, asker: Any, planned: int, done: bool = False) -> None:
+        """Prompts answered so far out of the most this task may send, for the CLI's progress bar
+        (`progress_dir/<rank>.json`; the plan is an upper bound: failed rounds send fewer)."""
+        if self.progress_dir is None:
+            return
+        answered = sum(usage.prompts for usage in asker.usage.values())
+        folder = Path(self.progress_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f"{rank:05d}.json.partial"
+        partial.write_text(json.dumps({"answered": answered, "planned": max(planned, answered), "done": done}))
+        partial.replace(folder / f"{rank:05d}.json")
 
     def _record_usage_and_failures(self, asker: Any, rank: int, seconds: float) -> None:
         for lang, usage in asker.usage.items():

@@ -97,6 +97,10 @@ class RunLayout:
         return self.output / "failures"
 
     @property
+    def generation_progress(self) -> Path:
+        return self.work / "progress" / "generate"
+
+    @property
     def distributions(self) -> Path:
         return self.work / "distributions"
 
@@ -372,6 +376,7 @@ def generation_stage(recipe: Recipe, layout: RunLayout, retry_attempt: int) -> S
         raise RecipeError(f"generate.languages: {e}") from None
     generate = GenerateStep(spec, recipe.llm, languages, str(layout.cache), str(layout.failures),
                             str(layout.staging), retry_attempt=retry_attempt)
+    generate.progress_dir = str(layout.generation_progress)
     verify = VerifyStep(spec.verify)
     verify.rejects = _rejects_writer(recipe, layout, "verify")
     scoring = []

@@ -61,6 +61,10 @@ def test_generation_writes_verified_records_per_language_and_task(tmp_path):
     assert stats["generation"]["swh_Latn"]["tokens_generated"] > 0
     card = (output / "README.md").read_text()
     assert "config_name: sw-instruction" in card and "config_name: sw" in card
+    # the CLI's prompt bar read what the task reported: every prompt sent, within the planned bound
+    progress = json.loads((output / ".curate" / "progress" / "generate" / "00000.json").read_text())
+    assert progress["done"] and progress["answered"] == count_calls(calls) <= progress["planned"]
+    assert "prompts" in result.output
 
 
 def test_retry_failures_asks_again_only_for_the_failures(tmp_path):
