@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -47,49 +46,61 @@ def folder_code(folder: str) -> str:
     return folder.split("-")[0]
 
 
-def chat_rows(output: Path, languages: list[str] | None) -> dict[str, list[dict[str, Any]]]:
-    """The run's published chat records with an assistant turn, per language code, each with its
-    LID label as `target` (of the configs for `languages`, when given)."""
-    import pyarrow.parquet as pq
+def chat_datasets(output: Path, languages: list[str] | None) -> dict[str, Any]:
+    """The run's published chat records that end with an assistant turn, per language code, as
+    memory-mapped Arrow datasets (`id`, `messages`, `target`: the config's LID label), so a run of
+    millions of records trains without holding them in Python. Only `languages`' configs, when given.
+    Arrow files are cached under the run's work folder (`.curate/train-cache`)."""
+    from datasets import Dataset, concatenate_datasets
 
     labels = published_languages(output)
     data = output / "data"
-    by_lang: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    shards: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # code -> target -> files
     for folder in sorted(p for p in data.iterdir() if p.is_dir()) if data.exists() else []:
         code = folder_code(folder.name)
-        if languages and code not in languages:
-            continue
-        for shard in sorted(folder.glob("*.parquet")):
-            for row in pq.read_table(shard, columns=["id", "messages"]).to_pylist():
-                if row["messages"] and row["messages"][-1]["role"] == "assistant":
-                    by_lang[code].append({"id": row["id"], "messages": row["messages"],
-                                          "target": labels.get(folder.name, code)})
-    return dict(by_lang)
+        if not languages or code in languages:
+            shards[code][labels.get(folder.name, code)] += [str(f) for f in sorted(folder.glob("*.parquet"))]
+    cache = str(output / ".curate" / "train-cache")
+    by_lang = {}
+    for code, by_target in sorted(shards.items()):
+        parts = []
+        for target, files in sorted(by_target.items()):
+            table = Dataset.from_parquet(files, columns=["id", "messages"], cache_dir=cache)
+            answered = table.filter(_ends_with_an_answer, batched=True)
+            parts.append(answered.map(lambda batch, t=target: {"target": [t] * len(batch["id"])}, batched=True))
+        by_lang[code] = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
+    return by_lang
 
 
-def split(rows: list[dict[str, Any]], held_out: float, seed: int) -> tuple[list, list]:
-    """(train, held out): a seeded shuffle by id, so a rerun holds out the same records."""
-    shuffled = sorted(rows, key=lambda r: r["id"])
-    random.Random(seed).shuffle(shuffled)
+def _ends_with_an_answer(batch: dict[str, list]) -> list[bool]:
+    return [bool(messages) and messages[-1]["role"] == "assistant" for messages in batch["messages"]]
+
+
+def split(records: Any, held_out: float, seed: int) -> tuple[Any, Any]:
+    """(train, held out) of a dataset: a seeded shuffle of the records sorted by id, so a rerun
+    holds out the same records whatever order the shards were read in."""
+    shuffled = records.sort("id").shuffle(seed=seed)
     n_eval = max(1, round(len(shuffled) * held_out)) if len(shuffled) > 1 else 0
-    return shuffled[n_eval:], shuffled[:n_eval]
+    return shuffled.select(range(n_eval, len(shuffled))), shuffled.select(range(n_eval))
 
 
-def mix(train_by_lang: dict[str, list[dict[str, Any]]], weights: dict[str, float], seed: int) -> list[dict[str, Any]]:
-    """One training list where language L's records appear `weights[L]` times on average: whole
+def mix(train_by_lang: dict[str, Any], weights: dict[str, float], seed: int) -> Any:
+    """One training dataset where language L's records appear `weights[L]` times on average: whole
     repeats, then a seeded sample for the fraction (0.5 keeps half, 2.5 repeats twice and adds half)."""
-    rng = random.Random(seed)
-    mixed: list[dict[str, Any]] = []
-    for lang, rows in sorted(train_by_lang.items()):
+    from datasets import concatenate_datasets
+
+    parts = []
+    for lang, records in sorted(train_by_lang.items()):
         weight = weights.get(lang, 1.0)
         whole, fraction = int(weight), weight - int(weight)
-        mixed.extend(rows * whole)
-        mixed.extend(rng.sample(rows, round(len(rows) * fraction)))
-    rng.shuffle(mixed)
-    return mixed
+        parts += [records] * whole
+        extra = round(len(records) * fraction)
+        if extra:
+            parts.append(records.shuffle(seed=seed).select(range(extra)))
+    return concatenate_datasets(parts).shuffle(seed=seed)
 
 
-def plan_runs(by_lang: dict[str, list[dict[str, Any]]], spec: TrainSpec) -> list[tuple[str, dict[str, list]]]:
+def plan_runs(by_lang: dict[str, Any], spec: TrainSpec) -> list[tuple[str, dict[str, Any]]]:
     """(adapter name, that adapter's languages) for each adapter to train."""
     if spec.mode == "per_language":
         return [(lang, {lang: rows}) for lang, rows in sorted(by_lang.items())]
@@ -100,7 +111,8 @@ def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None
     """Train the adapters `spec` asks for on the run's chat records; returns (and writes) their metrics.
     `progress(adapter, step, max_steps, loss)` is called after every logged optimizer step."""
     spec = spec or TrainSpec()
-    by_lang = {lang: rows for lang, rows in chat_rows(output, spec.languages).items() if len(rows) >= 2}
+    _quiet_libraries()
+    by_lang = {lang: rows for lang, rows in chat_datasets(output, spec.languages).items() if len(rows) >= 2}
     if not by_lang:
         which = f" in {', '.join(spec.languages)}" if spec.languages else ""
         raise InputError(f"{output}: no language{which} has 2+ chat records (instruction/QA/dialogue) to train on")
@@ -116,29 +128,21 @@ def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None
     return results
 
 
-def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: TrainSpec,
+def train_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
                   progress: Callable[[int, int, float | None], None] | None = None) -> dict[str, Any]:
     """One LoRA adapter on `by_lang`'s records (mixed by `spec.weights`), measured before and after."""
     try:
-        from datasets import Dataset
+        from datasets import concatenate_datasets
         from peft import LoraConfig
         from trl import SFTConfig, SFTTrainer
     except ImportError:
         raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
-    from datasets.utils.logging import disable_progress_bar
-    from transformers.utils import logging as transformers_logging
-
     from curation.llm.bundled import resolve_model
 
-    # The CLI shows one bar for the training steps; the libraries' own bars and notices (loading
-    # weights, "process group initialized" when vLLM ran in this process) would bury it.
-    disable_progress_bar()
-    transformers_logging.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
     started = time.time()
     splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
     train_rows = mix({lang: s[0] for lang, s in splits.items()}, spec.weights, spec.seed)
-    eval_rows = [row for _, held in splits.values() for row in held]
+    eval_rows = concatenate_datasets([held for _, held in splits.values()])
     config = SFTConfig(output_dir=str(target), max_steps=spec.max_steps, per_device_train_batch_size=spec.batch_size,
                        per_device_eval_batch_size=spec.batch_size, learning_rate=spec.learning_rate, logging_steps=1,
                        save_steps=max(1, spec.max_steps // 2), save_total_limit=2, report_to=[], seed=spec.seed,
@@ -146,10 +150,10 @@ def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: 
                        disable_tqdm=True)
     lora = LoraConfig(r=spec.lora_r, lora_alpha=2 * spec.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=resolve_model(spec.base), args=config, peft_config=lora,
-                         train_dataset=Dataset.from_list([{"messages": r["messages"]} for r in train_rows]),
-                         eval_dataset=Dataset.from_list([{"messages": r["messages"]} for r in eval_rows]))
+                         train_dataset=train_rows.select_columns(["messages"]),
+                         eval_dataset=eval_rows.select_columns(["messages"]))
     _report_progress_to(trainer, spec.max_steps, progress)
-    prompts = {lang: held[: spec.samples] for lang, (_, held) in splits.items()}
+    prompts = {lang: list(held.select(range(min(spec.samples, len(held))))) for lang, (_, held) in splits.items()}
     samples_before = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=False)
     before = trainer.evaluate()["eval_loss"]
     checkpoints = sorted(target.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
@@ -168,6 +172,19 @@ def train_adapter(target: Path, by_lang: dict[str, list[dict[str, Any]]], spec: 
         "samples_before": samples_before, "samples": samples_after,
         "adapter": str(target / "adapter"), "seconds": round(time.time() - started, 1),
     }
+
+
+def _quiet_libraries() -> None:
+    """The CLI shows one bar for the training steps; the libraries' own bars and notices (reading
+    parquet, loading weights, "process group initialized" when vLLM ran in this process) would bury it."""
+    try:
+        from datasets.utils.logging import disable_progress_bar
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
 
 
 def _report_progress_to(trainer: Any, max_steps: int, progress: Callable[[int, int, float | None], None] | None) -> None:

@@ -22,23 +22,45 @@ ENGLISH_PAIRS = [{"instruction": f"Name fruit number {i} that you like and say w
                  for i in range(6)]
 
 
-def _rows(lang: str, n: int) -> list[dict]:
-    return [{"id": f"{lang}{i:02d}", "messages": [], "target": lang} for i in range(n)]
+def _rows(lang: str, n: int, reverse: bool = False):
+    from datasets import Dataset
+
+    ids = [f"{lang}{i:02d}" for i in range(n)]
+    return Dataset.from_dict({"id": ids[::-1] if reverse else ids, "target": [lang] * n})
 
 
 def test_split_holds_out_the_same_records_on_every_run():
     train_a, held_a = split(_rows("sw", 20), 0.1, seed=0)
-    train_b, held_b = split(list(reversed(_rows("sw", 20))), 0.1, seed=0)
-    assert [r["id"] for r in held_a] == [r["id"] for r in held_b] and len(held_a) == 2
-    assert {r["id"] for r in train_a} | {r["id"] for r in held_a} == {f"sw{i:02d}" for i in range(20)}
+    train_b, held_b = split(_rows("sw", 20, reverse=True), 0.1, seed=0)
+    assert held_a["id"] == held_b["id"] and len(held_a) == 2
+    assert set(train_a["id"]) | set(held_a["id"]) == {f"sw{i:02d}" for i in range(20)}
 
 
 def test_mix_weights_repeat_and_subsample_each_language():
     mixed = mix({"sw": _rows("sw", 10), "en": _rows("en", 10), "yo": _rows("yo", 10)},
                 {"sw": 2.5, "en": 0.5}, seed=0)
-    per_lang = {lang: sum(r["target"] == lang for r in mixed) for lang in ("sw", "en", "yo")}
+    per_lang = {lang: mixed["target"].count(lang) for lang in ("sw", "en", "yo")}
     assert per_lang == {"sw": 25, "en": 5, "yo": 10}
-    assert len({r["id"] for r in mixed if r["target"] == "sw"}) == 10  # every Swahili record, some twice
+    assert len({i for i, t in zip(mixed["id"], mixed["target"], strict=True) if t == "sw"}) == 10  # all, some twice
+
+
+def test_chat_datasets_keep_answered_records_per_language_with_their_label(tmp_path):
+    """Published records are read back as Arrow datasets: records without a final assistant turn
+    (plain text, a dangling question) are not training data."""
+    from curation.train import chat_datasets
+
+    rows = [{"instruction": f"Taja tunda namba {i}.", "output": f"Embe, tunda namba {i}."} for i in range(5)]
+    (tmp_path / "pairs.json").write_text(json.dumps(rows, ensure_ascii=False))
+    (tmp_path / "notes.txt").write_text("Habari za asubuhi, rafiki yangu.\n\nHii ni aya ya pili.\n")
+    recipe = {"name": "tiny", "output": str(tmp_path / "out"),
+              "inputs": [{"path": str(tmp_path / "pairs.json"), "prompt_key": "instruction", "response_key": "output"},
+                         {"path": str(tmp_path / "notes.txt")}]}
+    assert run_cli("run", write_recipe(tmp_path / "r.yaml", recipe)).exit_code == 0
+    by_lang = chat_datasets(tmp_path / "out", None)
+    assert set(by_lang) == {"und"} and len(by_lang["und"]) == 5  # the two paragraphs are not chat records
+    assert set(by_lang["und"]["target"]) == {"und"}
+    assert all(m[-1]["role"] == "assistant" for m in by_lang["und"]["messages"])
+    assert chat_datasets(tmp_path / "out", ["sw"]) == {}
 
 
 @pytest.mark.slow
