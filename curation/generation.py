@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -191,43 +192,58 @@ class GenerateStep(CountedStep):
 
         if data:
             yield from data
+        from curation.llm.rounds import run_merged
+
         engine = cached_engine(self.llm, self.cache_path)
         mine = sorted(self.languages)[rank::world_size]
         planned = len(mine) * sum(v["prompts"] for v in estimate_requests(self.spec).values())
-        asker = Asker(engine, model_label(self.llm), retry_attempt=self.retry_attempt)
-        asker.on_answered = lambda: self.report_progress(rank, asker, planned)
-        started = time.perf_counter()
+        # Every (language, task) generator runs at once and their rounds reach the engine as one
+        # batch (curation/llm/rounds.py): small rounds one after another leave vLLM mostly idle.
+        askers: list[Any] = []
+        jobs = []
         for lang in mine:
-            tag = target_tag(lang)
             for generator in self.generators(lang):
-                for doc in generator.generate(lang, asker):
-                    doc.metadata["lang"] = tag
-                    yield self.keep_record(doc)
-        self._record_usage_and_failures(asker, rank, time.perf_counter() - started)
-        self.report_progress(rank, asker, planned, done=True)
+                asker = Asker(None, model_label(self.llm), retry_attempt=self.retry_attempt)
+                askers.append(asker)
+                jobs.append(partial(self._generate, generator, lang, asker))
+        started = time.perf_counter()
+        for doc in run_merged(engine, jobs, after_call=lambda: self.report_progress(rank, askers, planned)):
+            yield self.keep_record(doc)
+        self._record_usage_and_failures(askers, rank, time.perf_counter() - started)
+        self.report_progress(rank, askers, planned, done=True)
 
-    def report_progress(self, rank: int, asker: Any, planned: int, done: bool = False) -> None:
+    @staticmethod
+    def _generate(generator: Any, lang: str, asker: Any, engine: Any) -> Iterator[Document]:
+        """One generator's records, asking through `engine` (this generator's share of the merged calls)."""
+        asker.engine = engine
+        tag = target_tag(lang)
+        for doc in generator.generate(lang, asker):
+            doc.metadata["lang"] = tag
+            yield doc
+
+    def report_progress(self, rank: int, askers: list[Any], planned: int, done: bool = False) -> None:
         """Prompts answered so far out of the most this task may send, for the CLI's progress bar
         (`progress_dir/<rank>.json`; the plan is an upper bound: failed rounds send fewer)."""
         if self.progress_dir is None:
             return
-        answered = sum(usage.prompts for usage in asker.usage.values())
+        answered = sum(usage.prompts for asker in askers for usage in asker.usage.values())
         folder = Path(self.progress_dir)
         folder.mkdir(parents=True, exist_ok=True)
         partial = folder / f"{rank:05d}.json.partial"
         partial.write_text(json.dumps({"answered": answered, "planned": max(planned, answered), "done": done}))
         partial.replace(folder / f"{rank:05d}.json")
 
-    def _record_usage_and_failures(self, asker: Any, rank: int, seconds: float) -> None:
-        for lang, usage in asker.usage.items():
-            tag = target_tag(lang)
-            self.stat_update(f"prompts/{tag}", value=usage.prompts)
-            self.stat_update(f"tokens_prompt/{tag}", value=usage.prompt_tokens)
-            self.stat_update(f"tokens_generated/{tag}", value=usage.completion_tokens)
+    def _record_usage_and_failures(self, askers: list[Any], rank: int, seconds: float) -> None:
+        for asker in askers:
+            for lang, usage in asker.usage.items():
+                tag = target_tag(lang)
+                self.stat_update(f"prompts/{tag}", value=usage.prompts)
+                self.stat_update(f"tokens_prompt/{tag}", value=usage.prompt_tokens)
+                self.stat_update(f"tokens_generated/{tag}", value=usage.completion_tokens)
         self.stat_update("generation_ms/all", value=int(seconds * 1000))
         Path(self.failures_dir).mkdir(parents=True, exist_ok=True)
         with open(Path(self.failures_dir) / f"{rank:05d}.jsonl", "w", encoding="utf-8") as fh:
-            for failure in asker.failures:
+            for failure in (f for asker in askers for f in asker.failures):
                 self.stat_update(f"failed/{target_tag(failure.lang)}/{failure.reason}")
                 fh.write(json.dumps(failure.__dict__, ensure_ascii=False) + "\n")
 

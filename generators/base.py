@@ -80,12 +80,10 @@ class Asker:
     `--retry-failures` run gets a fresh sample for failures while successes come from the cache.
     """
 
-    def __init__(self, engine: Any, model: str, retry_attempt: int = 0,
-                 on_answered: Callable[[], None] | None = None):
+    def __init__(self, engine: Any, model: str, retry_attempt: int = 0):
         self.engine = engine
         self.model = model
         self.retry_attempt = retry_attempt
-        self.on_answered = on_answered  # called after every answered round (progress reporting)
         self.failures: list[Failure] = []
         self.usage: dict[str, Usage] = {}
 
@@ -116,8 +114,6 @@ class Asker:
                 outcome = self._parse_first(generator, item, prompt, answer, parse, record_failure=True)
                 if outcome is not None:
                     parsed.append((item, outcome))
-        if self.on_answered is not None:
-            self.on_answered()
         return parsed
 
     def _parse_first(self, generator: str, item: Item, prompt: list[dict[str, str]], answer: Completion,
