@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -79,7 +80,9 @@ def _ends_with_an_answer(batch: dict[str, list]) -> list[bool]:
 def split(records: Any, held_out: float, seed: int) -> tuple[Any, Any]:
     """(train, held out) of a dataset: a seeded shuffle of the records sorted by id, so a rerun
     holds out the same records whatever order the shards were read in."""
-    shuffled = records.sort("id").shuffle(seed=seed)
+    with warnings.catch_warnings():  # pyarrow's deprecation notice about datasets' own sort options
+        warnings.simplefilter("ignore", FutureWarning)
+        shuffled = records.sort("id").shuffle(seed=seed)
     n_eval = max(1, round(len(shuffled) * held_out)) if len(shuffled) > 1 else 0
     return shuffled.select(range(n_eval, len(shuffled))), shuffled.select(range(n_eval))
 
