@@ -31,7 +31,12 @@ app = typer.Typer(
     "    curate validate recipes/quickstart.yaml\n\n"
     "    curate plan recipes/quickstart.yaml\n\n"
     "    curate run recipes/quickstart.yaml --set executor.local.tasks=4\n\n"
-    "    curate schema > recipe.schema.json",
+    "    curate train out/quickstart --max-steps 20\n\n"
+    "    curate push out/quickstart --repo-id me/quickstart --private\n\n"
+    "    curate report out/quickstart\n\n"
+    "    curate schema > recipe.schema.json\n\n"
+    "Exit codes: 0 done; 1 a stage failed (rerun to resume); 2 the recipe, an input or a setting is "
+    "wrong (nothing ran); 3 the run finished but its accounting does not add up.",
 )
 console = Console()
 err_console = Console(stderr=True)
