@@ -53,6 +53,14 @@ def _fail(error: CurateError) -> None:
     raise typer.Exit(error.exit_code)
 
 
+def _fail_after_run(error: CurateError, output: Path, command: str) -> None:
+    """A `train:` or `push:` block failed after the data was published: exit 1 (a stage failed), not
+    2 (which says nothing ran), and say how to do only the rest."""
+    err_console.print(f"[red]error:[/red] {error}\nThe run's data is complete in {output}; once fixed, "
+                      f"`curate {command} {output}` does only this part.", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
 def _load(recipe_path: Path, overrides: list[str] | None):
     from curation.recipe import load_recipe
 
@@ -142,7 +150,7 @@ def train_command(
     _train(output, spec)
 
 
-def _train(output: Path, spec: Any) -> None:
+def _train(output: Path, spec: Any, after_run: bool = False) -> None:
     from curation.train import train
 
     console.print(f"training LoRA r={spec.lora_r} on {spec.base} ({spec.mode}, {spec.max_steps} steps)")
@@ -160,6 +168,8 @@ def _train(output: Path, spec: Any) -> None:
         with progress:
             results = train(output, spec, on_step)
     except CurateError as e:
+        if after_run:
+            _fail_after_run(e, output, "train")
         _fail(e)
     console.print(_training_table(results))
 
@@ -200,13 +210,15 @@ def push_command(
 
 
 def _push(output: Path, repo_id: str, *, private: bool, endpoint: str | None, revision: str,
-          token: str | None = None) -> None:
+          token: str | None = None, after_run: bool = False) -> None:
     from curation.hub import push_output
 
     console.print(f"pushing {output} to {repo_id} ...", highlight=False)
     try:
         result = push_output(output, repo_id, private=private, endpoint=endpoint, revision=revision, token=token)
     except CurateError as e:
+        if after_run:
+            _fail_after_run(e, output, f"push --repo-id {repo_id}")
         _fail(e)
     console.print(f"uploaded {len(result.uploaded)} file(s) ({result.bytes_uploaded:,} bytes), skipped "
                   f"{len(result.skipped)} already there, commits {result.commits} -> {result.url}",
@@ -383,11 +395,11 @@ def run(
     if not stats["accounting"]["ok"]:
         _fail(AccountingError("the numbers do not add up: " + "; ".join(stats["accounting"]["problems"])))
     if parsed.train is not None:
-        _train(layout.output, parsed.train)
+        _train(layout.output, parsed.train, after_run=True)
     if parsed.push is not None:
         push = parsed.push
         _push(layout.output, push.repo_id, private=push.private, endpoint=push.endpoint, revision=push.revision,
-              token=os.environ.get(push.token_env) or None)
+              token=os.environ.get(push.token_env) or None, after_run=True)
 
 
 def main() -> None:

@@ -352,3 +352,16 @@ def test_a_recipe_push_block_publishes_after_the_run(hub, tmp_path, monkeypatch)
     assert repo.private
     materialized = hub.materialize(f"{USER}/from-recipe", tmp_path / "pulled")
     assert publishable(tmp_path / "pushed") == publishable(materialized)
+
+
+def test_a_push_block_that_fails_after_the_run_exits_1_and_says_the_data_is_there(hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_not_the_right_one_0000000000000")
+    write_jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": text} for i, text in enumerate(TEXTS)])
+    recipe = {"name": "pushed", "output": str(tmp_path / "pushed"), "inputs": [{"path": str(tmp_path / "in.jsonl")}],
+              "steps": [{"lid": {"keep": ["sw", "yo", "ru", "zh"], "min_score": 0.3}}],
+              "push": {"repo_id": f"{USER}/refused", "endpoint": hub.url}}
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 1  # the run itself succeeded: not 2, which says nothing ran
+    assert "the Hub refused the token (401)" in result.output and "data is complete" in result.output
+    assert "hf_not_the_right_one" not in result.output
+    assert load_stats(tmp_path / "pushed")["accounting"]["ok"]
