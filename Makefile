@@ -44,6 +44,12 @@ bench: install
 	PYTHONPATH=. $(BIN)/python bench/bench_heuristics.py
 	PYTHONPATH=. $(BIN)/python bench/bench_minhash.py
 	PYTHONPATH=. $(BIN)/python bench/bench_curation.py
+	PYTHONPATH=. $(BIN)/python bench/bench_containment.py
+	PYTHONPATH=. $(BIN)/python bench/bench_memory.py
+	# the model-backed ones last, alone on the machine: vLLM on a CPU slows 10x beside another busy process
+	PYTHONPATH=. $(BIN)/python bench/bench_generation.py --verify
+	PYTHONPATH=. $(BIN)/python bench/bench_confidence.py
+	PYTHONPATH=. $(BIN)/python bench/bench_confidence.py --lang zh
 
 lint: install
 	$(BIN)/ruff check .
