@@ -173,9 +173,9 @@ def score_with_curate(records: list[dict], engine: Any) -> dict[str, list[float]
 
     from datatrove.data import Document
 
+    from curation.languages import language
     from curation.llm.cache import CachedEngine, RequestCache
     from filters.confidence import ConfidenceFilter
-    from filters.languages import language
 
     names = ("confidence", "confidence.consistency", "confidence.pmi", "confidence.eot_logprob",
              "confidence.mean_logprob")

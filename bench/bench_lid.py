@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from curation.languages import language, lid176_label_to_code  # noqa: E402
 from filters import lid  # noqa: E402
-from filters.languages import language, lid176_label_to_code  # noqa: E402
 
 FLORES_DIR = REPO.parent / "shared" / "data" / "flores200-dev"
 LENGTHS: tuple[int | None, ...] = (None, 40, 20)  # None: the whole sentence

@@ -5,8 +5,12 @@
     │                    raised before any work starts
     ├── InputError       an input path is missing or unreadable: one line, exit 2
     ├── RecordError      one record is unusable (bad JSON, bad UTF-8, no text): it is
-    │                    quarantined with its file and line and counted; the run goes on
+    │   │                quarantined with its file and line and counted; the run goes on
+    │   └── ParseError   a model's answer cannot become a record: counted under its reason
+    │                    and kept in failures/ for `--retry-failures`; never a junk row
     ├── AccountingError  the per-stage numbers do not add up: the run fails loudly, exit 3
+    ├── RunStateError    the run's work files contradict each other mid-run (a stage ran with
+    │                    another task count, a file a stage needs is missing): exit 1
     └── RetryableError   a transient failure (network, engine): retried, then recorded
 """
 
@@ -44,5 +48,13 @@ class AccountingError(CurateError):
     exit_code = 3
 
 
+class RunStateError(CurateError):
+    """The files one stage left for the next do not match what the next stage expects."""
+
+
 class RetryableError(CurateError):
     """A transient failure worth retrying (timeouts, HTTP 429/5xx)."""
+
+
+class ParseError(RecordError):
+    """A model's answer cannot be turned into a record; `reason` is the counted failure reason."""

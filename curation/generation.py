@@ -92,7 +92,7 @@ def cached_engine(llm: LLMSpec, cache_path: str) -> CachedEngine:
 
 def target_tag(code: str) -> str:
     """`swh` -> `swh_Latn`: the LID label a record in that language gets."""
-    from filters.languages import language
+    from curation.languages import language
 
     return f"{code}_{language(code).script}"
 
@@ -301,7 +301,7 @@ class VerifyStep(Filter):
         return True
 
     def _is_novel(self, lang: str, text: str) -> bool:
-        from generators.novelty import NoveltyFilter
+        from curation.novelty import NoveltyFilter
 
         if lang not in self._novelty:
             self._novelty[lang] = NoveltyFilter(self.spec.dedup_threshold)

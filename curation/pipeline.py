@@ -356,7 +356,7 @@ def language_folders(recipe: Recipe) -> dict[str, str]:
     lid = recipe.step("lid")
     if lid is None or not lid.keep:
         return {}
-    from filters.languages import normalize_lang
+    from curation.languages import normalize_lang
 
     try:
         return {normalize_lang(code): code for code in lid.keep}
@@ -367,7 +367,7 @@ def language_folders(recipe: Recipe) -> dict[str, str]:
 def generation_stage(recipe: Recipe, layout: RunLayout, retry_attempt: int) -> Stage:
     """generate -> verify -> write, one task per GPU (or one on CPU), languages spread over tasks."""
     from curation.generation import GenerateStep, VerifyStep
-    from filters.languages import normalize_lang
+    from curation.languages import normalize_lang
 
     spec = recipe.generate
     try:

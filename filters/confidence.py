@@ -60,7 +60,7 @@ from datatrove.data import Document
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from curation.errors import RetryableError
-from curation.llm.types import ChatRequest, Completion, Sampling, ScoreRequest, ScoringEngine
+from curation.llm.types import ChatRequest, Completion, Sampling, ScoreRequest, ScoringEngine, request_for
 from curation.steps import Filter, record_lang
 
 logger = logging.getLogger(__name__)
@@ -365,8 +365,6 @@ class ConfidenceFilter(Filter):
         if not todo:
             return []
         engine = self._engine()
-        from generators.base import request_for  # the per-prompt seed generators use
-
         requests = [request_for(s.prompt, self.sampling) for s in todo]
         if self.reflection:
             ask = Sampling(temperature=0.0, max_tokens=1, logprobs=10, seed=None)

@@ -1,6 +1,6 @@
 """Near-repeat checks from small fingerprints, so a deciding stage never needs the texts.
 
-The similarity is the novelty filter's (generators/novelty.py): the Jaccard of the sets of
+The similarity is the novelty filter's (curation/novelty.py): the Jaccard of the sets of
 character 3-, 4- and 5-grams of the normalized text, the same measure in every script. A
 fingerprint is a one-permutation MinHash (filters/minhash.py) of that set, 128 slots kept as 16
 bits each: 256 bytes.
@@ -37,10 +37,10 @@ FINGERPRINT_SEED = 7  # fixed: fingerprints must agree across tasks, runs and pr
 def char_shingle_hashes(text: str) -> np.ndarray:
     """Sorted unique uint64 hashes of the character 3-, 4- and 5-grams of the normalized text.
 
-    The same set as `generators.novelty.char_shingles` (a text shorter than 3 characters is one
+    The same set as `curation.novelty.char_shingles` (a text shorter than 3 characters is one
     shingle, an empty one none), hashed in numpy rather than built as Python strings.
     """
-    from generators.novelty import SHINGLE_SIZES, normalize_text
+    from curation.novelty import SHINGLE_SIZES, normalize_text
 
     norm = normalize_text(text)
     if not norm:
@@ -99,7 +99,7 @@ class SelectedPrints:
 
     def add_if_novel(self, print_: np.ndarray) -> bool:
         """Remember `print_` and return True, unless it is empty or near a remembered one."""
-        if not print_.any():  # an empty text: never novel (as in generators/novelty.py)
+        if not print_.any():  # an empty text: never novel (as in curation/novelty.py)
             return False
         keys = self.band_keys(print_)
         if self.is_near(print_, keys):

@@ -32,8 +32,7 @@ from typing import Any
 from datatrove.data import Document
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from curation.steps import Filter, record_lang
-from filters.languages import (
+from curation.languages import (
     LID_LABEL_PREFIX,
     are_confusable,
     is_lid176_language,
@@ -43,6 +42,7 @@ from filters.languages import (
     normalize_lang,
     split_tag,
 )
+from curation.steps import Filter, record_lang
 from filters.scripts import NO_SCRIPT, dominant_script, script_counts
 
 UNDETERMINED = "und"

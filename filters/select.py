@@ -265,7 +265,7 @@ class SelectDecide(PipelineStep):
     def __init__(self, work_dir: str, budget: int | dict[str, int], diversity_threshold: float | None = 0.7):
         super().__init__()
         if isinstance(budget, dict):  # keys in any code the user likes: sw, swa, swh, swh_Latn
-            from filters.languages import normalize_lang
+            from curation.languages import normalize_lang
 
             budget = {key if key == "*" else normalize_lang(key): value for key, value in budget.items()}
         if diversity_threshold:

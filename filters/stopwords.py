@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-from filters.languages import normalize_lang
+from curation.languages import normalize_lang
 from filters.scripts import dominant_script
 
 _STOP_WORDS: dict[str, str] = {

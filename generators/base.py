@@ -13,7 +13,6 @@ Records produced here are datatrove Documents with `metadata["messages"]` (chat 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,18 +21,10 @@ from typing import Any
 
 from datatrove.data import Document
 
-from curation.llm.types import ChatRequest, Completion, Sampling
+from curation.errors import ParseError
+from curation.llm.types import Completion, Sampling, request_for
 
 logger = logging.getLogger(__name__)
-
-
-class ParseError(Exception):
-    """The model's answer cannot be turned into a record; `reason` is the counted failure reason."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass
@@ -63,14 +54,6 @@ class Usage:
     prompts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-
-
-def request_for(prompt: list[dict[str, str]], sampling: Sampling) -> ChatRequest:
-    """A request whose seed is the round's seed mixed with the prompt: reproducible, yet every prompt
-    of a batch draws its own random numbers (one shared seed gave 2-3 distinct openings per 8 answers)."""
-    digest = hashlib.sha256(repr([(m["role"], m["content"]) for m in prompt]).encode()).digest()
-    seed = (int.from_bytes(digest[:4], "little") + (sampling.seed or 0)) % (2**31 - 1)
-    return ChatRequest.of(prompt, replace(sampling, seed=seed))
 
 
 class Asker:

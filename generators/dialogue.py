@@ -16,11 +16,12 @@ from collections.abc import Iterator
 
 from datatrove.data import Document
 
+from curation.errors import ParseError
+from curation.languages import normalize_lang
 from curation.llm.types import Sampling
-from filters.languages import normalize_lang
-from generators.base import Asker, Generator, Item, ParseError, chat_record
+from curation.novelty import normalize_text
+from generators.base import Asker, Generator, Item, chat_record
 from generators.instruction import bundled_lines, bundled_records, clean_line, prompt
-from generators.novelty import normalize_text
 
 # `A: text`, `**A:** text`, `Speaker A - text`, `Amina: text`: a short label, then `:` (or ` - `).
 _TURN = re.compile(r"^\s*[*_]{0,2}(?P<label>[^\s:：*_][^:：*_]{0,29}?)[*_]{0,2}\s*(?:[:：]|\s[-–—]\s)[*_]{0,2}\s*(?P<text>.*)$")

@@ -29,10 +29,11 @@ from typing import Any
 
 from datatrove.data import Document
 
+from curation.errors import ParseError
+from curation.languages import language, normalize_lang
 from curation.llm.types import Sampling
-from filters.languages import language, normalize_lang
-from generators.base import Asker, Generator, Item, ParseError, chat_record, load_template
-from generators.novelty import NoveltyFilter, normalize_text
+from curation.novelty import NoveltyFilter, normalize_text
+from generators.base import Asker, Generator, Item, chat_record, load_template
 
 # --------------------------------------------------------------------------------------------
 # Prompt helpers shared by the generators
@@ -232,7 +233,7 @@ class InstructionGenerator(Generator):
 
     `seeds`: a list of {"instruction", "response"?} dicts (or of strings), a JSONL path, or None for the bundled
     English seed tasks (they show the kind of task; the model writes new ones in the target
-    language). `novelty_threshold` is the character-shingle Jaccard (see generators/novelty.py) at
+    language). `novelty_threshold` is the character-shingle Jaccard (see curation/novelty.py) at
     which a new instruction counts as a near-duplicate of the seeds or of an accepted one.
     """
 

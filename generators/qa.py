@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 from datatrove.data import Document
 
+from curation.errors import ParseError
+from curation.languages import normalize_lang
 from curation.llm.types import Sampling
-from filters.languages import normalize_lang
-from generators.base import Asker, Generator, Item, ParseError, chat_record
+from curation.novelty import normalize_text
+from generators.base import Asker, Generator, Item, chat_record
 from generators.instruction import clean_line, phase_sampling, prompt, read_records, render
-from generators.novelty import normalize_text
 
 logger = logging.getLogger(__name__)
 

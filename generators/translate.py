@@ -17,9 +17,11 @@ from typing import Any
 
 from datatrove.data import Document
 
+from curation.errors import ParseError
+from curation.languages import normalize_lang
 from curation.llm.types import Sampling
-from filters.languages import normalize_lang
-from generators.base import Asker, Generator, Item, ParseError, chat_record
+from curation.novelty import normalize_text
+from generators.base import Asker, Generator, Item, chat_record
 from generators.instruction import (
     clean_line,
     parse_item_response,
@@ -28,7 +30,6 @@ from generators.instruction import (
     read_records,
     respond_prompt,
 )
-from generators.novelty import normalize_text
 
 # "Translation:", "Here is the translation in Swahili:", "Sure! Here's the translated text:"
 _PREAMBLE_LINE = re.compile(r"^.{0,80}\btranslat\w*\b.{0,60}[:：]\s*$", re.IGNORECASE)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from curation.errors import ParseError
 from curation.llm.cache import CachedEngine, RequestCache
 from curation.llm.fake import FakeEngine
-from generators.base import Asker, ParseError
+from curation.novelty import NoveltyFilter, similarity
+from generators.base import Asker
 from generators.dialogue import DialogueGenerator, parse_turns
 from generators.instruction import InstructionGenerator, parse_numbered_list, parse_response
-from generators.novelty import NoveltyFilter, similarity
 from generators.qa import QAGenerator, answer_in_passage
 from generators.translate import TranslateGenerator, parse_translation
 from tests.fake_models import PASSAGE_SW, SWAHILI_TASKS, ChattyModel

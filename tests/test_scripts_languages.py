@@ -2,7 +2,7 @@
 
 import pytest
 
-from filters.languages import (
+from curation.languages import (
     are_confusable,
     is_lid176_language,
     lang_tag,

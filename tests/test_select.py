@@ -15,10 +15,10 @@ from datatrove.data import Document
 
 import filters.select as select_module
 from curation.errors import RecipeError
+from curation.novelty import char_shingles, similarity
 from filters.dedup import stable_key
 from filters.diversity import SLOTS, SelectedPrints, char_shingle_hashes, fingerprint
 from filters.select import SelectCandidates, SelectDecide, SelectFilter, window_rows
-from generators.novelty import char_shingles, similarity
 from tests.conftest import load_stats, run_cli, step_stats, write_jsonl
 
 
