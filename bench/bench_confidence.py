@@ -165,7 +165,7 @@ def score_with_curate(records: list[dict], engine: Any) -> dict[str, list[float]
     must not look at `label` or `meta`. Return e.g. {"clear_confidence": [...], ...} with one
     float per record, in order (NaN for a record the scorer could not score: it ranks lowest).
     Several names (per-signal scores, combinations) become several rows of the table.
-    `engine` is what `curation.generation.build_engine` returns for `--engine/--model` (not yet
+    `engine` is what `curation.llm.engines.build_engine` returns for `--engine/--model` (not yet
     loaded). Until this is wired it raises NotImplementedError and `main` reports baselines only.
     """
     import math
@@ -214,7 +214,7 @@ def curate_scores(records: list[dict], engine_name: str, model: str) -> dict[str
     except ImportError as e:
         print(f"note: filters.confidence is not importable ({e}); baselines only", file=sys.stderr)
         return {}
-    from curation.generation import build_engine
+    from curation.llm.engines import build_engine
     from curation.recipe import LLMSpec
 
     engine = build_engine(LLMSpec(engine=engine_name, model=model))

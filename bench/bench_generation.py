@@ -323,11 +323,11 @@ def run_transformers(model_dir: str, conversations: list[list[dict[str, str]]], 
 
 def verify_by_language(items: list[Item], answers: dict[str, str]) -> dict[str, tuple[int, int, int, Counter]]:
     """lang -> (records, records passing, instructions passing alone, drop reasons) under VerifyStep."""
-    from curation.generation import VerifyStep, target_tag
-    from curation.recipe import VerifySpec
+    from filters.verify import VerifyStep
     from generators.base import chat_record
+    from generators.stage import target_tag
 
-    records, controls = VerifyStep(VerifySpec()), VerifyStep(VerifySpec())
+    records, controls = VerifyStep(), VerifyStep()
     results: dict[str, tuple[int, int, int, Counter]] = {}
     for item in items:
         total, passed, control, reasons = results.get(item.lang, (0, 0, 0, Counter()))

@@ -73,7 +73,7 @@ def validate(recipe: RecipeArg, set_: SetOpt = None) -> None:
 
     Example: `curate validate recipes/quickstart.yaml`
     """
-    from curation.pipeline import plan
+    from curation.compile import plan
 
     try:
         parsed = _load(recipe, set_)
@@ -89,7 +89,7 @@ def plan_command(recipe: RecipeArg, set_: SetOpt = None) -> None:
 
     Example: `curate plan recipes/quickstart.yaml`
     """
-    from curation.pipeline import plan
+    from curation.compile import estimate_requests, plan
 
     try:
         parsed = _load(recipe, set_)
@@ -103,8 +103,6 @@ def plan_command(recipe: RecipeArg, set_: SetOpt = None) -> None:
         table.add_row(stage.name, str(stage.tasks), " -> ".join(step.name for step in stage.pipeline))
     console.print(table)
     if parsed.generate is not None:
-        from curation.generation import estimate_requests
-
         estimate = Table("task", "prompts per language", "generated tokens per language (at most)",
                          title=f"generation with {parsed.llm.model} ({parsed.llm.engine}), "
                                f"languages: {', '.join(parsed.generate.languages)}")
@@ -325,14 +323,9 @@ def run(
 
     Examples: `curate run recipes/quickstart.yaml`, `curate run r.yaml --set output=out/try2 --fresh`
     """
-    from curation.pipeline import (
-        RunLayout,
-        compile_recipe,
-        make_executors,
-        prepare_output,
-        start_ray,
-        start_retry,
-    )
+    from curation.compile import compile_recipe
+    from curation.layout import RunLayout
+    from curation.pipeline import make_executors, prepare_output, start_ray, start_retry
     from curation.readers import expand_inputs
 
     started = time.time()

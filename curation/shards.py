@@ -23,7 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.data import Document
 
-from curation.steps import CountedStep, record_lang
+from curation.distributions import LengthRecorder
+from curation.layout import config_folder
+from curation.steps import CountedStep, SideOutputs, record_lang
 
 ROW_GROUP_ROWS = 1000
 
@@ -116,24 +118,22 @@ class ShardWriter(CountedStep):
 
     name = "write"
 
-    def __init__(self, staging_dir: str, folders: dict[str, str], rows_per_shard: int, prefix: str = ""):
-        super().__init__()
+    def __init__(self, staging_dir: str, folders: dict[str, str], rows_per_shard: int, prefix: str = "",
+                 outputs: SideOutputs | None = None):
+        super().__init__(outputs)
         self.staging_dir = staging_dir
         self.folders = folders
         self.rows_per_shard = rows_per_shard
         self.prefix = prefix  # tells this stage's files from another stage's in the same staging folder
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        from curation.distributions import LengthRecorder
-
         self._clear_own_files(rank)
         writers: dict[str, _LanguageShardWriter] = {}
         lengths = LengthRecorder()
         try:
             for doc in data:
                 folder = folder_name(record_lang(doc), self.folders)
-                if task := doc.metadata.get("task"):  # generated records: one config per language and task
-                    folder = f"{folder}-{task}"
+                folder = config_folder(folder, doc.metadata.get("task"))  # generated: one config per language and task
                 if folder not in writers:
                     writers[folder] = _LanguageShardWriter(Path(self.staging_dir) / folder, rank, self.rows_per_shard,
                                                            self.prefix)

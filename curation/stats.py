@@ -10,20 +10,33 @@ and two checks run:
    the rows found in the published Parquet files equal the writer's `kept`.
 
 A failed check is recorded in stats.json under `accounting.problems`; the CLI turns it into a
-non-zero exit.
+non-zero exit. `Finalize`, the run's last one-task stage, publishes the staged shards, writes
+stats.json from these numbers, the dataset card and the report.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
 
+from curation.card import render_card
+from curation.distributions import build_distributions
+from curation.layout import RunLayout
+from curation.recipe import Recipe
+from curation.report import write_report
+from curation.shards import publish_shards
 from curation.steps import ACCOUNT_PREFIXES
+from curation.workfiles import atomic_write_text
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = {"stage": pl.Utf8, "step": pl.Utf8, "lang": pl.Utf8, "outcome": pl.Utf8, "reason": pl.Utf8, "count": pl.Int64}
 
@@ -206,3 +219,59 @@ def build_stats(
         "other_counters": dict(sorted(extra.items())),
         "accounting": {"ok": not problems, "problems": problems},
     }
+
+
+class Finalize(PipelineStep):
+    """One task: publish the HF layout, merge and check the stats, write the card and the report."""
+
+    name = "finalize"
+    type = "curate"
+
+    def __init__(self, recipe: Recipe, layout: RunLayout, stage_names: list[str],
+                 chains: list[list[CountedStepRef]], folder_langs: dict[str, str]):
+        super().__init__()
+        self.recipe = recipe
+        self.layout = layout
+        self.stage_names = stage_names
+        self.chains = chains
+        self.folder_langs = folder_langs
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        layout = self.layout
+        published = publish_shards(layout.staging, layout.output / "data")
+        for folder, info in published.items():
+            info["lang"] = self.folder_langs.get(folder, folder)
+        stats = build_stats({s: layout.logs(s) for s in self.stage_names}, self.chains, published)
+        stats = {"recipe": self.recipe.name, "fingerprint": self.recipe.fingerprint(), **stats,
+                 "quarantine": quarantine_summary(layout.quarantine),
+                 "distributions": read_distributions(layout.distributions())}
+        if layout.stats.exists():  # training results belong to the data, which a rerun does not change
+            training = json.loads(layout.stats.read_text()).get("training")
+            if training:
+                stats["training"] = training
+        # Whole files or none: a finalize killed mid-write leaves the previous stats and card.
+        atomic_write_text(layout.stats, json.dumps(stats, indent=2, ensure_ascii=False))
+        atomic_write_text(layout.output / "README.md", render_card(self.recipe, stats))
+        write_report(layout.output)
+        if not stats["accounting"]["ok"]:
+            logger.error("accounting check failed: %s", "; ".join(stats["accounting"]["problems"]))
+        yield from ()
+
+
+def read_distributions(folder: Path) -> dict[str, Any]:
+    """Merge every task's score and length sketches (see `curation.distributions`)."""
+    score_files, length_files = [], []
+    for path in sorted(folder.glob("*/*.json")):
+        sketch = json.loads(path.read_text())
+        (score_files if "step" in sketch else length_files).append(sketch)
+    return build_distributions(score_files, length_files)
+
+
+def quarantine_summary(folder: Path) -> dict[str, Any]:
+    by_reason: dict[str, int] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                reason = json.loads(line)["reason"]
+                by_reason[reason] = by_reason.get(reason, 0) + 1
+    return {"total": sum(by_reason.values()), "by_reason": by_reason, "folder": "quarantine/"}

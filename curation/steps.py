@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
+
+from curation.distributions import ScoreRecorder
+from curation.workfiles import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -43,29 +46,37 @@ def _clean_reason(reason: str) -> str:
     return reason.replace("/", "_") or "unspecified"
 
 
+@dataclass(frozen=True)
+class SideOutputs:
+    """Where a counted step writes besides its records; the compiler chooses them from the recipe.
+
+    rejects: a writer for dropped records (filters only; `dataset.rejects: true`).
+    distributions: the folder for this step's per-task score/length sketches (the report's plots).
+    """
+
+    rejects: DiskWriter | None = None
+    distributions: str | None = None
+
+
 class CountedStep(PipelineStep):
     """Base for steps that account for every record they see.
 
     Subclasses call `self.keep_record`, `self.drop_record` or `self.quarantine_record` exactly
     once per record that entered; the `in` count is made by those calls, by the record's
     language at the time of the decision (so a LID step counts a record under the language it
-    just found).
+    just found). `outputs`: the side outputs (rejects, sketches) this step writes, if any.
     """
 
     type = "curate"
-    # Set by the pipeline: where this step leaves its per-task score/length sketches for the report.
-    distributions_dir: str | None = None
+
+    def __init__(self, outputs: SideOutputs | None = None):
+        super().__init__()
+        self.outputs = outputs or SideOutputs()
 
     def write_distribution(self, rank: int, payload: dict[str, Any]) -> None:
         """This task's sketch file (`<step>-<rank>.json`), written whole or not at all."""
-        if self.distributions_dir is None:
-            return
-        folder = Path(self.distributions_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{self.name}-{rank:05d}.json"
-        partial = target.with_suffix(".json.partial")
-        partial.write_text(json.dumps(payload))
-        os.replace(partial, target)
+        if self.outputs.distributions is not None:
+            atomic_write_text(Path(self.outputs.distributions) / f"{self.name}-{rank:05d}.json", json.dumps(payload))
 
     def _count(self, lang: str, outcome: str, reason: str | None) -> None:
         key = f"{outcome}/{lang}" if reason is None else f"{outcome}/{lang}/{_clean_reason(reason)}"
@@ -85,18 +96,14 @@ class CountedStep(PipelineStep):
 class Filter(CountedStep):
     """A step that only decides: `keep(doc)` returns True, or `(False, reason)`.
 
-    The base class counts every decision and, when given a writer, writes dropped records to the
-    rejects side output with `drop_stage` and `drop_reason` in their metadata. A filter that
+    The base class counts every decision and, when its side outputs have a rejects writer, writes
+    dropped records there with `drop_stage` and `drop_reason` in their metadata. A filter that
     scores records (`score_prefix`: its names in `metadata["scores"]`) also gets the distribution
     of those scores, kept and dropped, per language, with the thresholds it applied, into
     stats.json and the report (see `curation.distributions`).
     """
 
     score_prefix: str | None = None
-
-    def __init__(self, rejects: DiskWriter | None = None):
-        super().__init__()
-        self.rejects = rejects
 
     def scores_to_record(self, doc: Document) -> Mapping[str, float]:
         """The scores of `doc` this step computed (those under `score_prefix`)."""
@@ -112,7 +119,7 @@ class Filter(CountedStep):
         """True to keep the record; `(False, reason)` to drop it under that reason."""
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        rejects = self.rejects
+        rejects = self.outputs.rejects
         if rejects is not None:
             rejects.__enter__()
         recorder = self._score_recorder()
@@ -138,14 +145,12 @@ class Filter(CountedStep):
             if recorder is not None:
                 self.write_distribution(rank, recorder.to_json())
 
-    def _score_recorder(self) -> Any:
-        if self.score_prefix is None or self.distributions_dir is None:
+    def _score_recorder(self) -> ScoreRecorder | None:
+        if self.score_prefix is None or self.outputs.distributions is None:
             return None
-        from curation.distributions import ScoreRecorder
-
         return ScoreRecorder(self.name)
 
-    def _record_scores(self, recorder: Any, declared: set[str], doc: Document, kept: bool) -> None:
+    def _record_scores(self, recorder: ScoreRecorder, declared: set[str], doc: Document, kept: bool) -> None:
         lang = record_lang(doc)
         if lang not in declared:
             declared.add(lang)

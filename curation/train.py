@@ -14,6 +14,7 @@ report. Re-running resumes from the last checkpoint. The same code trains a 7B m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -24,12 +25,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from datasets import Dataset, concatenate_datasets
+from datasets.utils.logging import disable_progress_bar
+
 from curation.errors import InputError, RecipeError
+from curation.layout import config_language
+from curation.llm.bundled import resolve_model
 from curation.recipe import TrainSpec
+from curation.report import write_report
+from curation.steps import UNKNOWN_LANG
+from filters.lid import in_language  # training asks LID whether its sample answers are in the language
 
 logger = logging.getLogger(__name__)
 
-MIN_LETTERS_FOR_LID = 20  # shorter answers ("Ndiyo.") are too short to judge their language
 EXAMPLES_KEPT = 2
 Progress = Callable[[str, int, int, "float | None"], None]
 
@@ -42,23 +50,16 @@ def published_languages(output: Path) -> dict[str, str]:
     return {folder: info.get("lang") or folder for folder, info in json.loads(stats.read_text())["languages"].items()}
 
 
-def folder_code(folder: str) -> str:
-    """The language code of an output folder: `sw-instruction` -> `sw`."""
-    return folder.split("-")[0]
-
-
 def chat_datasets(output: Path, languages: list[str] | None) -> dict[str, Any]:
     """The run's published chat records that end with an assistant turn, per language code, as
     memory-mapped Arrow datasets (`id`, `messages`, `target`: the config's LID label), so a run of
     millions of records trains without holding them in Python. Only `languages`' configs, when given.
     Arrow files are cached under the run's work folder (`.curate/train-cache`)."""
-    from datasets import Dataset, concatenate_datasets
-
     labels = published_languages(output)
     data = output / "data"
     shards: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # code -> target -> files
     for folder in sorted(p for p in data.iterdir() if p.is_dir()) if data.exists() else []:
-        code = folder_code(folder.name)
+        code = config_language(folder.name)
         if not languages or code in languages:
             shards[code][labels.get(folder.name, code)] += [str(f) for f in sorted(folder.glob("*.parquet"))]
     cache = str(output / ".curate" / "train-cache")
@@ -90,8 +91,6 @@ def split(records: Any, held_out: float, seed: int) -> tuple[Any, Any]:
 def mix(train_by_lang: dict[str, Any], weights: dict[str, float], seed: int) -> Any:
     """One training dataset where language L's records appear `weights[L]` times on average: whole
     repeats, then a seeded sample for the fraction (0.5 keeps half, 2.5 repeats twice and adds half)."""
-    from datasets import concatenate_datasets
-
     parts = []
     for lang, records in sorted(train_by_lang.items()):
         weight = weights.get(lang, 1.0)
@@ -135,12 +134,10 @@ def train_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
                   progress: Callable[[int, int, float | None], None] | None = None) -> dict[str, Any]:
     """One LoRA adapter on `by_lang`'s records (mixed by `spec.weights`), measured before and after."""
     try:
-        from datasets import concatenate_datasets
         from peft import LoraConfig
         from trl import SFTConfig, SFTTrainer
     except ImportError:
         raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
-    from curation.llm.bundled import resolve_model
 
     started = time.time()
     splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
@@ -181,7 +178,6 @@ def _quiet_libraries() -> None:
     """The CLI shows one bar for the training steps; the libraries' own bars and notices (reading
     parquet, loading weights, "process group initialized" when vLLM ran in this process) would bury it."""
     try:
-        from datasets.utils.logging import disable_progress_bar
         from transformers.utils import logging as transformers_logging
     except ImportError:
         return
@@ -213,13 +209,8 @@ def sample_generations(model: Any, tokenizer: Any, prompts: dict[str, list[dict[
     """Answer held-out prompts greedily (with the adapter, or with it disabled: the base model) and
     count the answers LID puts in the record's language. Short answers, and answers to records
     whose language is unknown (no LID step), are generated but not judged."""
-    import contextlib
-
     import torch
 
-    from filters.lid import LanguageIdentifier, letter_count
-
-    identifier = LanguageIdentifier()
     by_lang: dict[str, dict[str, Any]] = {}
     switch = contextlib.nullcontext() if adapter else model.disable_adapter()
     model.eval()
@@ -229,11 +220,12 @@ def sample_generations(model: Any, tokenizer: Any, prompts: dict[str, list[dict[
             for row in rows:
                 answer = _answer(model, tokenizer, row["messages"][:-1], spec.sample_max_tokens)
                 entry["generated"] += 1
-                judgeable = letter_count(answer) >= MIN_LETTERS_FOR_LID and not row["target"].startswith("und")
-                found = identifier.identify(answer).lang if judgeable else None
+                target = row["target"].split("_")[0]  # `und`: a record no LID step labelled
+                check = in_language(answer, target) if target != UNKNOWN_LANG else None
+                found = check.found.lang if check is not None and check.judged else None
                 if found is not None:
                     entry["judged"] += 1
-                    entry["in_target_language"] += found.split("_")[0] == row["target"].split("_")[0]
+                    entry["in_target_language"] += check.matches
                 if len(entry["examples"]) < EXAMPLES_KEPT:
                     entry["examples"].append({"prompt": row["messages"][-2]["content"][:300], "response": answer[:500],
                                               "lang": found, "target": row["target"]})
@@ -256,8 +248,6 @@ def _answer(model: Any, tokenizer: Any, messages: list[dict[str, str]], max_toke
 
 def record_in_stats(output: Path, results: dict[str, dict[str, Any]]) -> None:
     """Add the training metrics to stats.json (under `training`) and rebuild the report."""
-    from curation.report import write_report
-
     stats_path = output / "stats.json"
     stats = json.loads(stats_path.read_text())
     stats.setdefault("training", {}).update(results)

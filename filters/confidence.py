@@ -57,11 +57,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from datatrove.data import Document
-from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from curation.errors import RetryableError
+from curation.errors import RecipeError, RetryableError
 from curation.llm.types import ChatRequest, Completion, Sampling, ScoreRequest, ScoringEngine, request_for
-from curation.steps import Filter, record_lang
+from curation.steps import Filter, SideOutputs, record_lang
+from filters.calibration import FEATURES, MIN_RECORDS, calibrated_confidence, synthetic_negatives
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ class ConfidenceFilter(Filter):
         max_prompt_tokens: int = 384,
         chars_per_token: float = 3.0,
         batch_size: int | None = 256,
-        rejects: DiskWriter | None = None,
+        outputs: SideOutputs | None = None,
     ):
         """
         engine / engine_factory: the model (one of the two); a factory is called on first use, so the
@@ -261,14 +261,14 @@ class ConfidenceFilter(Filter):
             `tokens * chars_per_token`) before scoring; the record gets `confidence_truncated`.
         batch_size: records per batch (percentiles are within a batch); None: the whole task at once.
         """
-        super().__init__(rejects=rejects)
+        super().__init__(outputs)
         if (engine is None) == (engine_factory is None):
-            raise ValueError("ConfidenceFilter needs exactly one of engine or engine_factory")
+            raise RecipeError("ConfidenceFilter needs exactly one of engine or engine_factory")
         unknown = set(weights or {}) - set(COMPONENTS)
         if unknown:
-            raise ValueError(f"unknown confidence components {sorted(unknown)}; known: {list(COMPONENTS)}")
+            raise RecipeError(f"unknown confidence components {sorted(unknown)}; known: {list(COMPONENTS)}")
         if on_low == "correct" and samples < 2:
-            raise ValueError("on_low='correct' needs samples >= 2 (the replacement must agree with another)")
+            raise RecipeError("on_low='correct' needs samples >= 2 (the replacement must agree with another)")
         self.engine = engine
         self.engine_factory = engine_factory
         self.samples = samples
@@ -413,8 +413,6 @@ class ConfidenceFilter(Filter):
     def _calibrate(self, engine: ScoringEngine, by_lang: dict[str, list[_Scored]]) -> dict[str, list[float]]:
         """Calibrated confidence (see filters/calibration.py) for each language with enough records in
         the batch; the synthetic negatives of every language are scored in one engine call."""
-        from filters.calibration import FEATURES, MIN_RECORDS, calibrated_confidence, synthetic_negatives
-
         plans = {lang: synthetic_negatives([s.response for s in group], seed=self.sampling.seed or 0)
                  for lang, group in by_lang.items() if len(group) >= MIN_RECORDS}
         requests = []

@@ -64,11 +64,10 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from datatrove.data import Document
-from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
 from curation.errors import RecipeError
-from curation.steps import Filter, record_lang
+from curation.steps import Filter, SideOutputs, record_lang
 from filters.stopwords import stop_words as builtin_stop_words
 from filters.tokenize import Tokenized, text_script, tokenize
 
@@ -502,10 +501,10 @@ class QualityFilter(Filter):
         *,
         per_language: Mapping[str, Mapping[str, Any]] | None = None,
         rules: Iterable[str] | None = None,
-        rejects: DiskWriter | None = None,
+        outputs: SideOutputs | None = None,
         **threshold_overrides: Any,
     ):
-        super().__init__(rejects)
+        super().__init__(outputs)
         base = thresholds if isinstance(thresholds, Thresholds) else _replace(Thresholds(), thresholds or {}, "thresholds")
         self.thresholds = _replace(base, threshold_overrides, "QualityFilter")
         self.rules = _checked_rules(rules)

@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import fasttext  # fasttext-predict: numpy-2-safe bindings
 from datatrove.data import Document
-from datatrove.pipeline.writers.disk_base import DiskWriter
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
 
+from curation.errors import RecipeError
 from curation.languages import (
     LID_LABEL_PREFIX,
     are_confusable,
@@ -42,7 +45,7 @@ from curation.languages import (
     normalize_lang,
     split_tag,
 )
-from curation.steps import Filter, record_lang
+from curation.steps import Filter, SideOutputs, record_lang
 from filters.scripts import NO_SCRIPT, dominant_script, script_counts
 
 UNDETERMINED = "und"
@@ -61,7 +64,8 @@ _TOP_K_LONG = 10
 # are reported as a confusable pair.
 CONFUSABLE_RATIO = 1 / 3
 # A chat turn needs this many letters before its language can contradict the record's.
-MIN_TURN_LETTERS = 20
+# Fewer letters than this say too little to judge a text's language ("Habari?", "Ndiyo.").
+MIN_LETTERS_TO_JUDGE = 20
 
 # Letters that mark a language lid.176.ftz under-detects, and how much they multiply its
 # probability. Yoruba: ẹ ọ ṣ (dot below) and ǹ (a syllabic n with a low tone: "nǹkan"). lid.176
@@ -115,15 +119,12 @@ def lid176_model_path() -> Path:
 @functools.cache
 def load_lid176() -> Any:
     """The lid.176 fastText model, loaded once per process on first use."""
-    import fasttext  # fasttext-predict: numpy-2-safe bindings
-
     return fasttext.load_model(str(lid176_model_path()))
 
 
 @functools.cache
 def _langdetect_factory() -> Any:
     # A private factory with its own seed, so we neither mutate nor depend on langdetect's global.
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
     factory = DetectorFactory()
     factory.load_profile(PROFILES_DIRECTORY)
@@ -160,8 +161,6 @@ def fasttext_distribution(text: str, k: int) -> dict[str, float]:
 
 def langdetect_distribution(text: str) -> dict[str, float]:
     """langdetect's probabilities by canonical code; empty when it finds no features."""
-    from langdetect.lang_detect_exception import LangDetectException
-
     detector = _langdetect_factory().create()
     detector.append(text)
     try:
@@ -314,6 +313,43 @@ def letter_count(text: str) -> int:
     return int(script_counts(text).sum())
 
 
+@dataclass(frozen=True)
+class LanguageCheck:
+    """What `in_language` found for one text: `found` is None when it was too short to judge."""
+
+    target: str
+    found: Identification | None
+
+    @property
+    def judged(self) -> bool:
+        return self.found is not None
+
+    @property
+    def matches(self) -> bool:
+        """Judged, and identified as the target language."""
+        return self.found is not None and self.found.code == self.target
+
+
+@functools.cache
+def default_identifier() -> LanguageIdentifier:
+    """One identifier per process for `in_language` (models load on first use)."""
+    return LanguageIdentifier()
+
+
+def is_judgeable(text: str, min_letters: int = MIN_LETTERS_TO_JUDGE) -> bool:
+    """Whether a text has letters enough for LID to say something about its language."""
+    return letter_count(text) >= min_letters
+
+
+def in_language(text: str, code: str, min_letters: int = MIN_LETTERS_TO_JUDGE,
+                identifier: LanguageIdentifier | None = None) -> LanguageCheck:
+    """Is `text` in language `code` (canonical ISO 639-3)? The one check that LID's per-turn rule,
+    the verification of generated records and training's sample answers all ask."""
+    if not is_judgeable(text, min_letters):
+        return LanguageCheck(code, None)
+    return LanguageCheck(code, (identifier or default_identifier()).identify(text))
+
+
 # Minimum LID score per language, below the generic default where lid.176 is measurably less
 # sure of correct answers: the 10th percentile of our score on correctly identified FLORES-200 dev
 # sentences (bench/bench_lid.py data, 100 per language), floored to 0.05 and to 0.25. A single
@@ -379,12 +415,12 @@ class LanguageID(Filter):
         per_turn: bool = True,
         short_text_chars: int = DEFAULT_SHORT_TEXT_CHARS,
         use_langdetect: bool = True,
-        rejects: DiskWriter | None = None,
+        outputs: SideOutputs | None = None,
     ):
-        super().__init__(rejects=rejects)
+        super().__init__(outputs)
         self.keep_langs = None if keep is None else [_parse_keep(code) for code in keep]
         self.min_score = min_score if isinstance(min_score, float | int | None) else {
-            normalize_lang(code): float(score) for code, score in min_score.items()
+            _recipe_code(code): float(score) for code, score in min_score.items()
         }
         self.label_only = label_only
         self.per_turn = per_turn
@@ -463,7 +499,7 @@ class LanguageID(Filter):
             turn_code = split_tag(lang)[0]
             if message.get("role") == "system" or turn_code in (code, UNDETERMINED):
                 continue
-            if are_confusable(turn_code, code) or letter_count(_content(message)) < MIN_TURN_LETTERS:
+            if are_confusable(turn_code, code) or not is_judgeable(_content(message)):
                 continue
             if score >= self.threshold(turn_code):
                 return True
@@ -490,11 +526,19 @@ def _content(message: dict) -> str:
 _SCRIPT_ALIASES = {"Hans": "Hani", "Hant": "Hani"}
 
 
+def _recipe_code(code: str) -> str:
+    """A language code from the recipe, canonical; an unknown one is the recipe's error."""
+    try:
+        return normalize_lang(code)
+    except ValueError as e:
+        raise RecipeError(str(e)) from None
+
+
 def _parse_keep(code: str) -> tuple[str, str | None]:
     """A keep-list entry -> (canonical code, script or None); refuses languages lid.176 cannot see."""
-    canonical = normalize_lang(code)
+    canonical = _recipe_code(code)
     if not is_lid176_language(canonical):
-        raise ValueError(
+        raise RecipeError(
             f"lid.176 cannot identify {language(canonical).name} ({canonical}), so keeping {code!r} would "
             "drop every record; use a LID model that covers it (GlotLID) or remove it from `keep`"
         )

@@ -16,8 +16,12 @@ import numpy as np
 
 NO_SCRIPT = "Zyyy"
 
-# Scripts written without spaces between words: tokenizers and shingling need characters there.
-UNSPACED_SCRIPTS = frozenset({"Hani", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
+# Scripts written without spaces between words: tokenizers and shingling take their characters one
+# by one. The one definition: filters/tokenize.py and filters/shingles.py derive theirs from it.
+UNSPACED_SCRIPTS = frozenset({"Hani", "Jpan", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
+# Their Unicode script property names (for `regex`'s \p{...}); Jpan is Han and kana together.
+UNSPACED_PROPERTIES = {"Hani": ("Han",), "Kana": ("Hiragana", "Katakana"), "Thai": ("Thai",), "Laoo": ("Lao",),
+                       "Khmr": ("Khmer",), "Mymr": ("Myanmar",), "Tibt": ("Tibetan",)}
 
 # Inclusive code point ranges per script (the Unicode blocks where each script's letters live).
 SCRIPT_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -65,7 +69,7 @@ SCRIPT_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
     "Tfng": ((0x2D30, 0x2D7F),),
     "Hani": (
         (0x2E80, 0x2FDF), (0x3005, 0x3005), (0x3007, 0x3007), (0x3021, 0x3029), (0x3400, 0x4DBF),
-        (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F),
+        (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF),  # planes 2-3: CJK extensions B..J
     ),
     # Kana alone; `dominant_script` folds Han into Jpan when kana is present.
     "Kana": ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F)),
@@ -129,6 +133,11 @@ def dominant_script(text: str) -> tuple[str, float]:
     best = int(counts.argmax())
     name = "Jpan" if best == kana else SCRIPT_NAMES[best]
     return name, float(counts[best]) / total
+
+
+def unspaced_ranges() -> tuple[tuple[int, int], ...]:
+    """The code point ranges of the unspaced scripts' letters, sorted."""
+    return tuple(sorted(r for script in UNSPACED_SCRIPTS for r in SCRIPT_RANGES.get(script, ())))
 
 
 def is_unspaced_script(script: str) -> bool:

@@ -38,6 +38,8 @@ import unicodedata
 import numpy as np
 import xxhash
 
+from filters.scripts import unspaced_ranges
+
 __all__ = ["exact_hash", "normalize_for_dedup", "shingle_hashes", "tokenize_codepoints"]
 
 # Table value: the folded code point (21 bits) plus flag bits; 0 means "separator".
@@ -50,24 +52,8 @@ _BMP = 0x10000  # the table is built for the BMP at first use (~0.1 s), astral p
 _PAGE_BITS = 8
 _NUM_CODEPOINTS = 0x110000
 
-# Scripts written without spaces between words: each character is a token.
-_UNSPACED_RANGES = (
-    (0x0E00, 0x0E7F),  # Thai
-    (0x0E80, 0x0EFF),  # Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x19E0, 0x19FF),  # Khmer symbols
-    (0x2E80, 0x2FDF),  # CJK radicals
-    (0x3005, 0x3007),  # 々 〆 〇
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x31F0, 0x31FF),  # Katakana phonetic extensions
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xA9E0, 0xA9FF),  # Myanmar extended-B
-    (0xAA60, 0xAA7F),  # Myanmar extended-A
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0x20000, 0x3FFFF),  # CJK extensions B..H
-)
+# Scripts written without spaces between words (filters/scripts.py): each character is a token.
+_UNSPACED_RANGES = unspaced_ranges()
 # Scripts whose combining marks are accents that simplify_text strips (é -> e).
 _STRIP_DIACRITICS_BELOW = 0x0530  # Latin, Greek, Cyrillic blocks
 _LATIN_EXTENDED_ADDITIONAL = (0x1E00, 0x1FFF)  # Vietnamese letters, polytonic Greek

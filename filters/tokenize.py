@@ -33,17 +33,14 @@ from typing import NamedTuple
 
 import regex
 
-from filters.scripts import dominant_script, is_unspaced_script
+from filters.scripts import UNSPACED_PROPERTIES, dominant_script, is_unspaced_script, unspaced_ranges
 
-# Scripts written without spaces between words; each of their characters is a token.
-_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+# Scripts written without spaces between words (filters/scripts.py); each of their characters is a
+# token. Matched by Unicode script property, so a Thai digit stays a number and ฿ a symbol.
+_UNSPACED = "".join(rf"\p{{{name}}}" for names in UNSPACED_PROPERTIES.values() for name in names)
 # The Unicode blocks of those scripts, for a fast stdlib check. A superset is harmless (it only
-# selects the slower pattern); these blocks cover every character \p{...} above matches in practice.
-_UNSPACED_BLOCKS = re.compile(
-    "[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029"
-    "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua9e0-\ua9ff\uaa60-\uaa7f\uf900-\ufaff"
-    "\uff66-\uff9f\U00020000-\U0003ffff]"
-)
+# selects the slower pattern); the blocks cover every character \p{...} above matches in practice.
+_UNSPACED_BLOCKS = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in unspaced_ranges()) + "]")
 # Word characters. ZWNJ/ZWJ (U+200C/D) sit inside Persian and Indic words.
 _WORD_CHAR = r"[\p{L}\p{M}\p{N}\u200c\u200d]"
 _WORD_CHAR_SPACED_ONLY = rf"[[\p{{L}}\p{{M}}\p{{N}}\u200c\u200d]--[{_UNSPACED}]]"  # needs VERSION1

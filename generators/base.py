@@ -13,15 +13,21 @@ Records produced here are datatrove Documents with `metadata["messages"]` (chat 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import json
 import logging
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from datatrove.data import Document
 
 from curation.errors import ParseError
+from curation.languages import language
 from curation.llm.types import Completion, Sampling, request_for
 
 logger = logging.getLogger(__name__)
@@ -123,19 +129,41 @@ class Asker:
 
 
 class Generator:
-    """Base of the generators: subclasses implement `generate(lang, asker)`."""
+    """Base of the generators. Each one exposes the same four methods:
+
+    - `build_prompt(item) -> messages` and `parse(text, item) -> parsed` for the phase that makes
+      its records (parse raises ParseError, never returns junk). Earlier phases (Self-Instruct's
+      task lists before the answers, SWIM-IR's summaries, the translation before the answer) are
+      methods of their own, driven the same way through `Asker.ask`;
+    - `generate(lang, asker)`: the rounds, yielding records in target language `lang`;
+    - `estimate_prompts(lang)`: the most prompts `generate` sends for one language (every answer
+      parsing). `curate plan` and the generate stage's progress bar both ask this, so there is one
+      source of truth for how much a recipe asks.
+
+    A generator is built from its recipe model (`generators.stage.GENERATORS`): its keyword
+    arguments carry the recipe's field names, plus `sampling`.
+    """
 
     name = "generator"
+    # QA reads passages: the generate stage resolves its recipe's `passages` (`curated` or a file)
+    # before building it; None at plan time, when the run's own passages do not exist yet.
+    reads_passages = False
 
     def __init__(self, sampling: Sampling | None = None):
         self.sampling = sampling or Sampling()
+
+    def build_prompt(self, item: Item) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+    def parse(self, text: str, item: Item) -> Any:
+        raise NotImplementedError
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         """Records in target language `lang` (canonical ISO 639-3)."""
         raise NotImplementedError
 
     def estimate_prompts(self, lang: str) -> int:
-        """How many prompts `generate` will send for one language (for `curate plan`)."""
+        """How many prompts `generate` will send for one language at most."""
         raise NotImplementedError
 
 
@@ -152,3 +180,83 @@ def chat_record(messages: list[dict[str, str]], *, task: str, lang: str, item: I
     metadata = {"messages": messages, "target_lang": lang, "task": task,
                 "source": f"{task}:{item.id}:{model}", **(extra or {})}
     return Document(text="\n\n".join(m["content"] for m in messages), id=doc_id, metadata=metadata)
+
+
+# --------------------------------------------------------------------------------------------
+# Prompt and data helpers every generator uses
+
+
+@functools.cache
+def _template(name: str, lang: str) -> str:
+    """`prompts/<stem>.<lang>.txt` when a language has its own version (a native one-shot
+    example, say), else `prompts/<name>`."""
+    stem, dot, suffix = name.rpartition(".")
+    try:
+        return load_template(f"{stem}.{lang}{dot}{suffix}")
+    except FileNotFoundError:
+        return load_template(name)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, values: Mapping[str, object]) -> str:
+    """Replace `{name}` placeholders in one pass. Unlike str.format, braces inside the values (code,
+    JSON in a passage) are left alone; a placeholder without a value is a bug, so it raises."""
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise KeyError(f"template placeholder {{{match.group(1)}}} has no value")
+        return str(values[match.group(1)])
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def render(name: str, lang: str, **values: object) -> str:
+    """Template `name` filled with `values`; `{language}` is always the English name of `lang`."""
+    return fill(_template(name, lang), {"language": language(lang).name, **values})
+
+
+def prompt(name: str, lang: str, **values: object) -> list[dict[str, str]]:
+    """A one-message chat prompt from a template."""
+    return [{"role": "user", "content": render(name, lang, **values)}]
+
+
+def phase_sampling(base: Sampling, seed_offset: int = 0, **changes: Any) -> Sampling:
+    """`base` with a shifted seed (a new sample for a new round, still reproducible) and changes."""
+    seed = None if base.seed is None else base.seed + seed_offset
+    return dataclasses.replace(base, seed=seed, **changes)
+
+
+def read_records(source: str | Path | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Records from a JSONL (or JSON list) file, or from an iterable of dicts."""
+    if not isinstance(source, str | Path):
+        return [dict(record) for record in source]
+    path = Path(source)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def bundled_lines(name: str) -> list[str]:
+    """Non-empty lines of a file in generators/data/."""
+    text = resources.files("generators").joinpath("data", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def bundled_records(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in bundled_lines(name)]
+
+
+_QUOTES = ("\"\"", "“”", "„“", "«»", "「」", "『』", "''", "‘’")
+
+
+def clean_line(text: str) -> str:
+    """Strip markdown emphasis and one pair of wrapping quotes."""
+    text = text.replace("**", "").replace("__", "").strip()
+    for left, right in _QUOTES:
+        if len(text) > 2 and text[0] == left and text[-1] == right:
+            text = text[1:-1].strip()
+            break
+    return text

@@ -16,12 +16,20 @@ from collections.abc import Iterator
 
 from datatrove.data import Document
 
-from curation.errors import ParseError
+from curation.errors import ParseError, RecipeError
 from curation.languages import normalize_lang
 from curation.llm.types import Sampling
 from curation.novelty import normalize_text
-from generators.base import Asker, Generator, Item, chat_record
-from generators.instruction import bundled_lines, bundled_records, clean_line, prompt
+from generators.base import (
+    Asker,
+    Generator,
+    Item,
+    bundled_lines,
+    bundled_records,
+    chat_record,
+    clean_line,
+    prompt,
+)
 
 # `A: text`, `**A:** text`, `Speaker A - text`, `Amina: text`: a short label, then `:` (or ` - `).
 _TURN = re.compile(r"^\s*[*_]{0,2}(?P<label>[^\s:：*_][^:：*_]{0,29}?)[*_]{0,2}\s*(?:[:：]|\s[-–—]\s)[*_]{0,2}\s*(?P<text>.*)$")
@@ -89,14 +97,14 @@ class DialogueGenerator(Generator):
                  sampling: Sampling | None = None):
         super().__init__(sampling or Sampling(temperature=0.9, max_tokens=max(512, 96 * turns)))
         if count < 1 or turns < 2:
-            raise ValueError("a dialogue generator needs count >= 1 and turns >= 2")
+            raise RecipeError("a dialogue generator needs count >= 1 and turns >= 2")
         self.count = count
         self.turns = turns
         self.personas = personas or [r["persona"] for r in bundled_records("personas.jsonl")]
         self.speech_events = speech_events or bundled_lines("speech_events.txt")
         self.common_ground = common_ground or bundled_lines("common_ground.txt")
         if len(self.personas) < 2:
-            raise ValueError("a dialogue needs at least two personas")
+            raise RecipeError("a dialogue needs at least two personas")
 
     @property
     def min_turns(self) -> int:
@@ -121,13 +129,13 @@ class DialogueGenerator(Generator):
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         lang = normalize_lang(lang)
-        for item, turns in asker.ask(self.name, self.scenarios(lang), self._prompt, self.parse, self.sampling):
+        for item, turns in asker.ask(self.name, self.scenarios(lang), self.build_prompt, self.parse, self.sampling):
             messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": content}
                         for i, (_, content) in enumerate(turns)]
             extra = {key: item.data[key] for key in ("personas", "speech_event", "common_ground")}
             yield chat_record(messages, task="dialogue", lang=lang, item=item, model=asker.model, extra=extra)
 
-    def _prompt(self, item: Item) -> list[dict[str, str]]:
+    def build_prompt(self, item: Item) -> list[dict[str, str]]:
         persona_a, persona_b = item.data["personas"]
         return prompt("dialogue.txt", item.lang, persona_a=persona_a, persona_b=persona_b, turns=self.turns,
                       speech_event=item.data["speech_event"], common_ground=item.data["common_ground"])

@@ -10,97 +10,36 @@
 Each round asks for about an equal share of what is still missing, so later rounds see examples
 the model wrote in the target language, which is the point of bootstrapping.
 
-The module also holds the prompt helpers the other generators share (`prompt`, `phase_sampling`,
-`read_records`) and the response parser that translate.py reuses.
+The module also holds the response parser that translate.py reuses.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
 import math
 import random
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from datatrove.data import Document
 
-from curation.errors import ParseError
-from curation.languages import language, normalize_lang
+from curation.errors import ParseError, RecipeError
+from curation.languages import normalize_lang
 from curation.llm.types import Sampling
 from curation.novelty import NoveltyFilter, normalize_text
-from generators.base import Asker, Generator, Item, chat_record, load_template
-
-# --------------------------------------------------------------------------------------------
-# Prompt helpers shared by the generators
-
-
-@functools.cache
-def _template(name: str, lang: str) -> str:
-    """`prompts/<stem>.<lang>.txt` when a language has its own version (a native one-shot
-    example, say), else `prompts/<name>`."""
-    stem, dot, suffix = name.rpartition(".")
-    try:
-        return load_template(f"{stem}.{lang}{dot}{suffix}")
-    except FileNotFoundError:
-        return load_template(name)
-
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def fill(template: str, values: Mapping[str, object]) -> str:
-    """Replace `{name}` placeholders in one pass. Unlike str.format, braces inside the values (code,
-    JSON in a passage) are left alone; a placeholder without a value is a bug, so it raises."""
-
-    def value(match: re.Match[str]) -> str:
-        if match.group(1) not in values:
-            raise KeyError(f"template placeholder {{{match.group(1)}}} has no value")
-        return str(values[match.group(1)])
-
-    return _PLACEHOLDER.sub(value, template)
-
-
-def render(name: str, lang: str, **values: object) -> str:
-    """Template `name` filled with `values`; `{language}` is always the English name of `lang`."""
-    return fill(_template(name, lang), {"language": language(lang).name, **values})
-
-
-def prompt(name: str, lang: str, **values: object) -> list[dict[str, str]]:
-    """A one-message chat prompt from a template."""
-    return [{"role": "user", "content": render(name, lang, **values)}]
-
-
-def phase_sampling(base: Sampling, seed_offset: int = 0, **changes: Any) -> Sampling:
-    """`base` with a shifted seed (a new sample for a new round, still reproducible) and changes."""
-    seed = None if base.seed is None else base.seed + seed_offset
-    return dataclasses.replace(base, seed=seed, **changes)
-
-
-def read_records(source: str | Path | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Records from a JSONL (or JSON list) file, or from an iterable of dicts."""
-    if not isinstance(source, str | Path):
-        return [dict(record) for record in source]
-    path = Path(source)
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        return list(json.loads(text))
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def bundled_lines(name: str) -> list[str]:
-    """Non-empty lines of a file in generators/data/."""
-    text = resources.files("generators").joinpath("data", name).read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def bundled_records(name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in bundled_lines(name)]
-
+from generators.base import (
+    Asker,
+    Generator,
+    Item,
+    bundled_records,
+    chat_record,
+    clean_line,
+    phase_sampling,
+    prompt,
+    read_records,
+)
 
 # --------------------------------------------------------------------------------------------
 # Parsing
@@ -119,18 +58,7 @@ _ITEM = re.compile(
     re.VERBOSE,
 )
 _LABEL = re.compile(r"^(?:instruction|task|request|new task)\s*\d*\s*[:：]\s*", re.IGNORECASE)
-_QUOTES = ("\"\"", "“”", "„“", "«»", "「」", "『』", "''", "‘’")
 _COLON_END = (":", "：")
-
-
-def clean_line(text: str) -> str:
-    """Strip markdown emphasis and one pair of wrapping quotes."""
-    text = text.replace("**", "").replace("__", "").strip()
-    for left, right in _QUOTES:
-        if len(text) > 2 and text[0] == left and text[-1] == right:
-            text = text[1:-1].strip()
-            break
-    return text
 
 
 def parse_numbered_list(text: str, examples: Iterable[str] = ()) -> list[str]:
@@ -245,7 +173,7 @@ class InstructionGenerator(Generator):
                  sampling: Sampling | None = None):
         super().__init__(sampling)
         if count < 1 or rounds < 1 or per_prompt < 1 or examples_per_prompt < 1:
-            raise ValueError("count, rounds, per_prompt and examples_per_prompt must be at least 1")
+            raise RecipeError("count, rounds, per_prompt and examples_per_prompt must be at least 1")
         self.count = count
         self.rounds = rounds
         self.per_prompt = per_prompt
@@ -284,7 +212,7 @@ class InstructionGenerator(Generator):
             items = self._round_items(lang, round_no, pool)
             sampling = phase_sampling(self.sampling, round_no, temperature=self.instruction_temperature,
                                       max_tokens=max(self.sampling.max_tokens, 120 * self.per_prompt))
-            asker.ask(self.name, items, self._instruction_prompt,
+            asker.ask(self.name, items, self.build_prompt,
                       lambda text, item: self._accept(text, item, pool), sampling)
         respond = phase_sampling(self.sampling, max_tokens=self.response_max_tokens)
         for item, response in asker.ask(self.name, pool.accepted, respond_prompt, parse_item_response, respond):
@@ -307,9 +235,16 @@ class InstructionGenerator(Generator):
             items.append(Item(f"r{round_no}-p{prompt_no}", lang, {"examples": examples, "round": round_no}))
         return items
 
-    def _instruction_prompt(self, item: Item) -> list[dict[str, str]]:
+    def build_prompt(self, item: Item) -> list[dict[str, str]]:
         examples = "\n".join(f"{i}. {text}" for i, text in enumerate(item.data["examples"], 1))
         return prompt("instruction_generate.txt", item.lang, examples=examples, count=self.per_prompt)
+
+    def parse(self, text: str, item: Item) -> list[str]:
+        """The new tasks of one answer's list, in order; copies of the prompt's examples dropped."""
+        # Lines of the prompt itself count as examples: a model that echoes the prompt's rules as a
+        # bulleted list has not written a task.
+        known = [*item.data["examples"], *self.build_prompt(item)[0]["content"].splitlines()]
+        return parse_numbered_list(text, known)
 
     def _accept(self, text: str, item: Item, pool: _Pool) -> list[Item]:
         """Parse one list and add its novel items to the pool (in list order, up to the count).
@@ -317,11 +252,8 @@ class InstructionGenerator(Generator):
         `--retry-failures` asks it again with another seed."""
         if pool.missing <= 0:
             return []  # the count was reached by earlier prompts of this round
-        # Lines of the prompt itself count as examples: a model that echoes the prompt's rules as a
-        # bulleted list has not written a task.
-        known = [*item.data["examples"], *self._instruction_prompt(item)[0]["content"].splitlines()]
         accepted = []
-        for text_no, instruction in enumerate(parse_numbered_list(text, known)):
+        for text_no, instruction in enumerate(self.parse(text, item)):
             if pool.missing <= 0:
                 break
             if pool.novelty.add_if_novel(instruction):
@@ -341,7 +273,7 @@ def _seed_instructions(seeds: list[dict[str, Any]] | list[str] | str | None) -> 
         records = read_records(seeds) if isinstance(seeds, str | Path) else list(seeds)
     instructions = [_instruction_of(record) for record in records]
     if not instructions or not all(instructions):
-        raise ValueError("seed tasks must be a non-empty list of {'instruction': ..., 'response': ...} records")
+        raise RecipeError("seed tasks must be a non-empty list of {'instruction': ..., 'response': ...} records")
     return instructions
 
 

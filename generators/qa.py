@@ -22,12 +22,21 @@ from typing import Any, Literal
 
 from datatrove.data import Document
 
-from curation.errors import ParseError
+from curation.errors import ParseError, RecipeError
 from curation.languages import normalize_lang
 from curation.llm.types import Sampling
 from curation.novelty import normalize_text
-from generators.base import Asker, Generator, Item, chat_record
-from generators.instruction import clean_line, phase_sampling, prompt, read_records, render
+from generators.base import (
+    Asker,
+    Generator,
+    Item,
+    chat_record,
+    clean_line,
+    phase_sampling,
+    prompt,
+    read_records,
+    render,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,16 +101,20 @@ class QAGenerator(Generator):
     """
 
     name = "qa"
+    reads_passages = True
+    # What `curate plan` assumes per language when the passages are this run's own curated records
+    # (not there yet) and `max_passages` sets no bound.
+    PLANNED_PASSAGES = 100
 
-    def __init__(self, passages: Iterable[Mapping[str, Any] | Document] | str | Path, per_passage: int = 2,
+    def __init__(self, passages: Iterable[Mapping[str, Any] | Document] | str | Path | None, per_passage: int = 2,
                  mode: Literal["extractive", "abstractive"] = "extractive", summarize_first: bool = False,
                  max_passages: int | None = None, max_passage_chars: int = 3000,
                  sampling: Sampling | None = None):
         super().__init__(sampling or Sampling(temperature=0.7, max_tokens=max(256, 96 * per_passage)))
         if mode not in ("extractive", "abstractive"):
-            raise ValueError(f"qa mode must be 'extractive' or 'abstractive', got {mode!r}")
+            raise RecipeError(f"qa mode must be 'extractive' or 'abstractive', got {mode!r}")
         if per_passage < 1 or (max_passages is not None and max_passages < 1):
-            raise ValueError("per_passage and max_passages must be at least 1")
+            raise RecipeError("per_passage and max_passages must be at least 1")
         self.passages_source = passages
         self.per_passage = per_passage
         self.mode = mode
@@ -116,6 +129,8 @@ class QAGenerator(Generator):
         """Read once (the input may be a one-shot iterator) and keep id, text and canonical lang."""
         if self._passages is None:
             source = self.passages_source
+            if source is None:
+                raise RecipeError("qa: passages are read when the generate stage runs, not at plan time")
             records = read_records(source) if isinstance(source, str | Path) else [_as_dict(p) for p in source]
             self._passages = [p for p in map(_passage, records) if p is not None]
         return self._passages
@@ -133,7 +148,13 @@ class QAGenerator(Generator):
         return list(items.values())
 
     def estimate_prompts(self, lang: str) -> int:
-        return len(self.passages_for(lang)) * (2 if self.summarize_first else 1)
+        """One prompt per passage (two when summarizing first); passages not known yet (None: the
+        run's curated records, before the run) count as `max_passages`."""
+        if self.passages_source is None:
+            passages = self.max_passages or self.PLANNED_PASSAGES
+        else:
+            passages = len(self.passages_for(lang))
+        return passages * (2 if self.summarize_first else 1)
 
     # -- run
 
@@ -144,7 +165,7 @@ class QAGenerator(Generator):
             summarize = phase_sampling(self.sampling, 1, max_tokens=160)
             items = [Item(item.id, item.lang, {**item.data, "summary": summary})
                      for item, summary in asker.ask(self.name, items, _summary_prompt, _parse_summary, summarize)]
-        for item, pairs in asker.ask(self.name, items, self._qa_prompt, self.parse, self.sampling):
+        for item, pairs in asker.ask(self.name, items, self.build_prompt, self.parse, self.sampling):
             for part, (question, answer) in enumerate(pairs):
                 messages = [{"role": "user", "content": f"{item.data['passage']}\n\n{question}"},
                             {"role": "assistant", "content": answer}]
@@ -154,7 +175,7 @@ class QAGenerator(Generator):
                 yield chat_record(messages, task="qa", lang=lang, item=item, model=asker.model, extra=extra,
                                   part=part)
 
-    def _qa_prompt(self, item: Item) -> list[dict[str, str]]:
+    def build_prompt(self, item: Item) -> list[dict[str, str]]:
         if "summary" in item.data:
             context = render("qa_context_summary.txt", item.lang, passage=item.data["passage"],
                              summary=item.data["summary"])

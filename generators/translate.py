@@ -17,19 +17,21 @@ from typing import Any
 
 from datatrove.data import Document
 
-from curation.errors import ParseError
+from curation.errors import ParseError, RecipeError
 from curation.languages import normalize_lang
 from curation.llm.types import Sampling
 from curation.novelty import normalize_text
-from generators.base import Asker, Generator, Item, chat_record
-from generators.instruction import (
+from generators.base import (
+    Asker,
+    Generator,
+    Item,
+    chat_record,
     clean_line,
-    parse_item_response,
     phase_sampling,
     prompt,
     read_records,
-    respond_prompt,
 )
+from generators.instruction import parse_item_response, respond_prompt
 
 # "Translation:", "Here is the translation in Swahili:", "Sure! Here's the translated text:"
 _PREAMBLE_LINE = re.compile(r"^.{0,80}\btranslat\w*\b.{0,60}[:：]\s*$", re.IGNORECASE)
@@ -98,7 +100,7 @@ class TranslateGenerator(Generator):
                         "source_response": str(record.get(self.response_key) or "").strip(),
                     }))
             if not items:
-                raise ValueError(f"no source record has a non-empty {self.instruction_key!r}")
+                raise RecipeError(f"no source record has a non-empty {self.instruction_key!r}")
             self._items = items
         return self._items
 
@@ -111,18 +113,16 @@ class TranslateGenerator(Generator):
         translate = phase_sampling(self.sampling, 1, temperature=self.translate_temperature,
                                    max_tokens=max(self.sampling.max_tokens, 512))
         translated = [Item(item.id, lang, {**item.data, "instruction": translation})
-                      for item, translation in asker.ask(self.name, items, _translate_prompt,
-                                                         _parse_item_translation, translate)]
+                      for item, translation in asker.ask(self.name, items, self.build_prompt, self.parse, translate)]
         for item, response in asker.ask(self.name, translated, respond_prompt, parse_item_response, self.sampling):
             messages = [{"role": "user", "content": item.data["instruction"]},
                         {"role": "assistant", "content": response}]
             yield chat_record(messages, task="translate", lang=lang, item=item, model=asker.model,
                               extra={key: item.data[key] for key in ("source_instruction", "source_response")})
 
+    def build_prompt(self, item: Item) -> list[dict[str, str]]:
+        """Ask for the source instruction in the item's language (the answer is regenerated after)."""
+        return prompt("translate.txt", item.lang, text=item.data["source_instruction"])
 
-def _translate_prompt(item: Item) -> list[dict[str, str]]:
-    return prompt("translate.txt", item.lang, text=item.data["source_instruction"])
-
-
-def _parse_item_translation(text: str, item: Item) -> str:
-    return parse_translation(text, item.data["source_instruction"])
+    def parse(self, text: str, item: Item) -> str:
+        return parse_translation(text, item.data["source_instruction"])

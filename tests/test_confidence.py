@@ -15,7 +15,7 @@ import pickle
 import pytest
 from datatrove.data import Document
 
-from curation.errors import RetryableError
+from curation.errors import RecipeError, RetryableError
 from curation.llm.cache import CachedEngine, RequestCache
 from curation.llm.fake import FakeEngine, count_calls, pseudo_score
 from filters.confidence import ConfidenceFilter, agreement, percentiles, split_chat
@@ -215,9 +215,9 @@ def test_engine_failure_drops_the_batch_as_confidence_failed():
 
 
 def test_configuration_errors_are_caught_early():
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(RecipeError, match="exactly one"):
         ConfidenceFilter()
-    with pytest.raises(ValueError, match="unknown confidence components"):
+    with pytest.raises(RecipeError, match="unknown confidence components"):
         ConfidenceFilter(FakeEngine(), weights={"nli": 1.0})
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.errors import ParseError
+from curation.errors import ParseError, RecipeError
 from curation.llm.cache import CachedEngine, RequestCache
 from curation.llm.fake import FakeEngine
 from curation.novelty import NoveltyFilter, similarity
@@ -188,7 +188,7 @@ def test_a_list_with_nothing_new_is_a_failure(answer, reason):
 
 
 def test_custom_seeds_must_have_instructions(tmp_path: Path):
-    with pytest.raises(ValueError, match="seed tasks"):
+    with pytest.raises(RecipeError, match="seed tasks"):
         InstructionGenerator(seeds=[{"response": "no instruction"}])
     path = tmp_path / "seeds.jsonl"
     path.write_text('{"instruction": "Eleza maana ya urafiki."}\n', encoding="utf-8")

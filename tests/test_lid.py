@@ -5,6 +5,7 @@ import pickle
 import pytest
 from datatrove.data import Document
 
+from curation.errors import RecipeError
 from filters.lid import LanguageID, LanguageIdentifier, default_min_score, lid176_model_path, load_lid176
 
 SENTENCES = {
@@ -107,9 +108,9 @@ def test_keep_with_a_script_restricts_the_script():
 
 
 def test_keep_refuses_languages_lid176_cannot_see():
-    with pytest.raises(ValueError, match="Hausa"):
+    with pytest.raises(RecipeError, match="Hausa"):
         LanguageID(keep=["ha"])
-    with pytest.raises(ValueError, match="closest"):
+    with pytest.raises(RecipeError, match="closest"):
         LanguageID(keep=["swx"])
 
 

@@ -12,6 +12,8 @@ from curation.languages import (
     split_tag,
 )
 from filters.scripts import dominant_script, is_unspaced_script
+from filters.shingles import tokenize_codepoints
+from filters.tokenize import words
 
 
 @pytest.mark.parametrize(
@@ -97,3 +99,13 @@ def test_tags_and_confusables():
     assert split_tag("srp_Cyrl") == ("srp", "Cyrl")
     assert are_confusable("zsm", "ind") and are_confusable("nob", "nno") and are_confusable("hrv", "srp")
     assert not are_confusable("swh", "yor") and not are_confusable("zsm", "zsm")
+
+
+def test_unspaced_scripts_have_one_definition_that_tokenizer_and_shingles_share():
+    # Tibetan was unspaced for the tokenizer but not for dedup's shingles before they shared it.
+    tibetan = "བོད་ཡིག་ནི་"
+    assert is_unspaced_script("Tibt") and dominant_script(tibetan)[0] == "Tibt"
+    assert words(tibetan) == ["བོ", "ད", "་", "ཡི", "ག", "་", "ནི", "་"]  # a character (with its marks) a token
+    chars, starts = tokenize_codepoints(tibetan)
+    assert len(starts) == len(chars) == 8  # a code point a token, like Thai and Chinese, not one long word
+    assert words("请写一首诗") == list("请写一首诗")

@@ -123,7 +123,7 @@ def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from curation.generation import build_engine, model_label
+    from curation.llm.engines import build_engine, model_label
     from curation.llm.bundled import resolve_model
     from curation.llm.types import ScoreRequest
     from curation.llm.vllm_engine import VLLMEngine

@@ -20,6 +20,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from filelock import FileLock
+
 from curation.errors import RecipeError
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,6 @@ def ensure_bundled_model(dtype: str = "bfloat16") -> Path:
     target = cache_dir() / "models" / f"{BUNDLED_NAME}-{dtype}"
     if (target / "config.json").exists():
         return target
-    from filelock import FileLock
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):

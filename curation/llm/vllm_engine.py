@@ -10,6 +10,7 @@ so continuous batching keeps the device busy.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import Any
@@ -210,8 +211,6 @@ VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)  # the values vLLM acce
 
 def adapter_rank(adapter: str) -> int:
     """The rank `r` of a PEFT LoRA adapter folder (what `curate train` writes)."""
-    import json
-
     config = os.path.join(adapter, "adapter_config.json")
     if not os.path.exists(config):
         raise RecipeError(f"llm.adapter: {adapter} is not a LoRA adapter folder (no adapter_config.json)")

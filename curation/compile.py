@@ -1,0 +1,346 @@
+"""A recipe compiled into a short chain of datatrove stages, through one table of step types.
+
+    curate    read -> [steps before dedup] -> dedup signatures -> intermediate JSONL
+    buckets   candidate pairs per LSH band, verified exactly            (only with dedup)
+    clusters  union-find, one survivor per cluster                      (only with dedup)
+    filter    intermediate JSONL -> dedup filter -> [steps between] -> select candidates
+              -> intermediate JSONL                                     (only with dedup and select)
+    select    greedy selection per language over every task's candidates  (only with select)
+    publish   intermediate JSONL -> dedup or select filter -> [steps after] -> per-language shards
+    generate  generators -> verify -> [confidence] -> shards            (only with `generate`)
+    finalize  HF layout, stats.json (checked), dataset card, report
+
+STEP_TYPES is the one place a recipe step type is wired: its recipe model, the class that runs it
+(built with the model's fields as keyword arguments, so a setting is spelled in the model and the
+class, nowhere else), whether it decides over the whole run, and what it needs (an engine). A new
+step type is a class, a recipe model with its field in `StepSpec`, and one row.
+
+Whole-run steps (dedup, select) end a stage: their first part writes what the decision needs next
+to the stage's records, one or more stages decide, and the next stage reads the records back
+(`IntermediateReader`) and applies the decisions. Stages that write and re-read records run the
+same number of tasks: records are identified between them by (task, position).
+
+This is the only module of the core that imports the wings (filters/, generators/); training asks
+LID too. See tests/test_layout.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import orjson
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.writers.jsonl import JsonlWriter
+
+from curation.errors import RecipeError
+from curation.languages import normalize_lang
+from curation.layout import RunLayout, config_folder
+from curation.llm.engines import cached_engine
+from curation.loader import load_class
+from curation.readers import SourceFile, SourceReader, expand_inputs
+from curation.recipe import (
+    ConfidenceStep,
+    CustomStep,
+    DedupStep,
+    LidStep,
+    QualityStep,
+    Recipe,
+    SelectStep,
+    StepSpec,
+    Strict,
+)
+from curation.shards import ShardWriter
+from curation.stats import CountedStepRef, Finalize
+from curation.steps import CountedStep, SideOutputs
+from filters.confidence import ConfidenceFilter
+from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
+from filters.heuristics import QualityFilter
+from filters.lid import LanguageID
+from filters.minhash import MinHashConfig
+from filters.select import SelectCandidates, SelectDecide, SelectFilter
+from filters.verify import VerifyStep
+from generators.stage import GenerateStep, build_generator, estimate_requests, sampling_of
+
+# `curate plan` shows the generators' own estimate through here (the CLI does not import the wings).
+__all__ = ["STEP_TYPES", "Stage", "compile_recipe", "estimate_requests", "plan"]
+
+
+@dataclass
+class Stage:
+    name: str
+    pipeline: list[PipelineStep]
+    tasks: int
+    max_workers: int | None = None  # stages that load a model run llm.tasks of them at once
+
+
+@dataclass(frozen=True)
+class Compiling:
+    """What building a step may look at: the recipe, its paths, and the stage the step lands in."""
+
+    recipe: Recipe
+    layout: RunLayout
+
+    def outputs(self, step: str, stage: str, rejects_folder: str | None = None) -> SideOutputs:
+        """The side outputs of step `step` in stage `stage`: rejects when the recipe asks for them
+        (under `rejects/<rejects_folder or step>/`), the report's sketches always."""
+        rejects = None
+        if self.recipe.dataset.rejects:
+            rejects = JsonlWriter(str(self.layout.rejects(rejects_folder or step)), output_filename="${rank}.jsonl.gz")
+        return SideOutputs(rejects=rejects, distributions=str(self.layout.distributions(stage)))
+
+    def engine_factory(self) -> Callable[[], object]:
+        """The recipe's engine behind the run's request cache, built where the task runs (it pickles)."""
+        return partial(cached_engine, self.recipe.llm, str(self.layout.cache))
+
+
+# A whole-run step as (the step that ends a stage, the stages that decide, the filter starting the next).
+WholeRun = tuple[PipelineStep, list[Stage], PipelineStep]
+
+
+@dataclass(frozen=True)
+class StepType:
+    """How one recipe step type becomes pipeline steps.
+
+    spec: its recipe model (and `StepSpec`'s field of the same name).
+    step: the class built as `step(**spec fields, outputs=..., [engine_factory=...])`.
+    build: instead of `step`, a function (spec, compiling, stage) -> step (the escape hatch).
+    whole_run: instead of either, a function (spec, compiling, index, applying stage) -> WholeRun.
+    needs_engine: the step gets `engine_factory`, the recipe's llm behind the request cache.
+    scores: the name it writes into metadata["scores"] (and names under "<scores>."), for `select`.
+    """
+
+    spec: type[Strict]
+    step: type[PipelineStep] | None = None
+    build: Callable[[Strict, Compiling, str], PipelineStep] | None = None
+    whole_run: Callable[[Strict, Compiling, int, str], WholeRun] | None = None
+    needs_engine: bool = False
+    scores: str | None = None
+
+
+def custom_step(spec: CustomStep, compiling: Compiling, stage: str) -> PipelineStep:
+    """The `module:Class` escape hatch: import and instantiate, with errors that name the class."""
+    cls = load_class(spec.use, "custom step")
+    if not issubclass(cls, PipelineStep):
+        raise RecipeError(f"custom step {spec.use}: not a datatrove PipelineStep")
+    try:
+        step = cls(**spec.args)
+    except TypeError as e:
+        raise RecipeError(f"custom step {spec.use}: bad args ({e})") from None
+    if isinstance(step, CountedStep):
+        # A user's class need not pass `outputs` on to our base: its filter still gets rejects and sketches.
+        step.outputs = compiling.outputs(step.name, stage)
+    return step
+
+
+def dedup_stages(spec: DedupStep, compiling: Compiling, index: int, applying_stage: str) -> WholeRun:
+    """Dedup: signatures end the stage; buckets and clusters decide; a filter applies the decision."""
+    recipe, layout = compiling.recipe, compiling.layout
+    near = spec.near
+    try:
+        minhash = MinHashConfig(num_bands=near.bands, rows_per_band=near.rows, ngram=near.ngram)
+    except RecipeError as e:
+        raise RecipeError(f"steps[{index}].dedup: {e}") from None
+    containment = None
+    if spec.containment is not None:
+        c = spec.containment
+        containment = ContainmentConfig(threshold=c.threshold, min_shingles=c.min_shingles,
+                                        max_doc_frequency=c.max_doc_frequency)
+    buckets = DedupBuckets(str(layout.dedup), config=minhash, jaccard_threshold=near.threshold,
+                           containment=containment)
+    deciding = [Stage("buckets", [buckets], max(1, min(recipe.executor.tasks, near.bands))),
+                Stage("clusters", [DedupClusters(str(layout.dedup))], 1)]
+    return (DedupSignatures(str(layout.dedup), config=minhash, containment=containment), deciding,
+            DedupFilter(str(layout.dedup), outputs=compiling.outputs("dedup", applying_stage)))
+
+
+def select_stages(spec: SelectStep, compiling: Compiling, index: int, applying_stage: str) -> WholeRun:
+    """Select: candidates end the stage; one task decides per language; a filter applies it."""
+    layout = compiling.layout
+    try:
+        decide = SelectDecide(str(layout.select), budget=spec.budget, diversity_threshold=spec.diversity_threshold)
+    except RecipeError as e:
+        raise RecipeError(f"steps[{index}].select: {e}") from None
+    candidates = SelectCandidates(str(layout.select), score_key=spec.score_key, complexity_key=spec.complexity_key)
+    return (candidates, [Stage("select", [decide], 1)],
+            SelectFilter(str(layout.select), outputs=compiling.outputs("select", applying_stage)))
+
+
+STEP_TYPES: dict[str, StepType] = {
+    "lid": StepType(LidStep, step=LanguageID),
+    "quality": StepType(QualityStep, step=QualityFilter, scores="quality"),
+    "dedup": StepType(DedupStep, whole_run=dedup_stages),
+    "confidence": StepType(ConfidenceStep, step=ConfidenceFilter, needs_engine=True, scores="confidence"),
+    "select": StepType(SelectStep, whole_run=select_stages),
+    "custom": StepType(CustomStep, build=custom_step),
+}
+
+
+def build_step(kind: str, spec: Strict, compiling: Compiling, stage: str, rejects_folder: str | None = None,
+               ) -> PipelineStep:
+    """One recipe step that runs inside a stage, from its row of STEP_TYPES."""
+    row = STEP_TYPES[kind]
+    if row.build is not None:
+        return row.build(spec, compiling, stage)
+    needs = {"engine_factory": compiling.engine_factory()} if row.needs_engine else {}
+    return row.step(**dict(spec), **needs, outputs=compiling.outputs(kind, stage, rejects_folder))
+
+
+def _build_step_at(index: int, spec: StepSpec, compiling: Compiling, stage: str) -> PipelineStep:
+    """Build recipe step `index`; a step's own complaint about its settings names the YAML path."""
+    try:
+        return build_step(spec.kind, spec.config, compiling, stage)
+    except RecipeError as e:
+        raise RecipeError(f"steps[{index}].{spec.kind}: {e}") from None
+
+
+class IntermediateReader(PipelineStep):
+    """Reads back the records task `rank` of the previous stage wrote, in the same order."""
+
+    name = "reload"
+    type = "curate"
+
+    def __init__(self, docs_dir: str):
+        super().__init__()
+        self.docs_dir = docs_dir
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        path = Path(self.docs_dir) / f"{rank:05d}.jsonl.gz"
+        if not path.exists():  # a task whose records were all dropped writes no file
+            return
+        with gzip.open(path, "rb") as fh:
+            for line in fh:
+                obj = orjson.loads(line)
+                yield Document(text=obj["text"], id=obj["id"], metadata=obj.get("metadata") or {})
+
+
+def _handoff_writer(folder: Path) -> JsonlWriter:
+    """Where a stage leaves its records for the next one (re-read in order by IntermediateReader)."""
+    return JsonlWriter(str(folder), output_filename="${rank}.jsonl.gz", compression="gzip")
+
+
+def check_select_placement(recipe: Recipe) -> None:
+    """`select` ranks what is left after dedup, by a score already written: say so where it is not."""
+    kinds = [s.kind for s in recipe.steps]
+    if "select" not in kinds:
+        return
+    at = kinds.index("select")
+    if "dedup" in kinds[at + 1:]:
+        raise RecipeError(f"steps[{at}].select: put `select` after `dedup` (steps[{kinds.index('dedup')}]): the "
+                          "budget counts the records dedup keeps, and dedup after it would drop selected ones")
+    config = recipe.steps[at].config
+    for field_name in ("score_key", "complexity_key"):
+        score = getattr(config, field_name)
+        for later in range(at + 1, len(kinds)):
+            written = STEP_TYPES[kinds[later]].scores
+            if score and written and (score == written or score.startswith(written + ".")):
+                raise RecipeError(f"steps[{at}].select.{field_name}: `{score}` is written by `{kinds[later]}` "
+                                  f"(steps[{later}]), which runs after `select`: put `{kinds[later]}` before it")
+
+
+def language_folders(recipe: Recipe) -> dict[str, str]:
+    """ISO 639-3 code -> the code the user wrote in the LID keep-list (used as the folder name)."""
+    lid = recipe.step("lid")
+    if lid is None or not lid.keep:
+        return {}
+    try:
+        return {normalize_lang(code): code for code in lid.keep}
+    except ValueError as e:
+        raise RecipeError(f"lid.keep: {e}") from None
+
+
+def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
+    """generate -> verify -> [confidence] -> write, one task per GPU (or one on CPU), languages spread over tasks."""
+    recipe, layout = compiling.recipe, compiling.layout
+    spec = recipe.generate
+    try:
+        languages = {normalize_lang(code): code for code in spec.languages}
+    except ValueError as e:
+        raise RecipeError(f"generate.languages: {e}") from None
+    generate = GenerateStep(spec, recipe.llm, languages, str(layout.cache), str(layout.failures),
+                            str(layout.staging), retry_attempt=retry_attempt,
+                            progress_dir=str(layout.generation_progress))
+    for name, task in spec.tasks():  # a generator's complaint about its settings, before anything runs
+        build_generator(name, task, sampling_of(spec))
+    verify = VerifyStep(**dict(spec.verify), outputs=compiling.outputs("verify", "generate"))
+    scoring = []
+    if (confidence := recipe.step("confidence")) is not None:  # generated records are scored too
+        scoring.append(build_step("confidence", confidence, compiling, "generate", rejects_folder="confidence-generated"))
+    writer = ShardWriter(str(layout.staging), languages, recipe.dataset.rows_per_shard, prefix="generated-",
+                         outputs=compiling.outputs("write", "generate"))
+    return Stage("generate", [generate, verify, *scoring, writer], max(1, min(recipe.llm.tasks, len(languages))))
+
+
+def _stage_of_each_step(recipe: Recipe) -> list[str]:
+    """The stage each recipe step runs in: `curate` before the first whole-run step, `filter` between
+    two, `publish` after the last (a whole-run step's own part ends the stage it is listed in)."""
+    whole_run = [i for i, s in enumerate(recipe.steps) if STEP_TYPES[s.kind].whole_run is not None]
+    stages = []
+    for index in range(len(recipe.steps)):
+        before = sum(1 for w in whole_run if w < index)
+        if before == 0:
+            stages.append("curate")
+        elif before < len(whole_run):
+            stages.append("filter")
+        else:
+            stages.append("publish")
+    return stages
+
+
+def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, retry_attempt: int = 0) -> list[Stage]:
+    tasks = recipe.executor.tasks
+    check_select_placement(recipe)
+    compiling = Compiling(recipe, layout)
+    stage_of = _stage_of_each_step(recipe)
+    whole_run_after = [i for i, s in enumerate(recipe.steps) if STEP_TYPES[s.kind].whole_run is not None]
+
+    stages: list[Stage] = []
+    name = "curate"
+    pipeline: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits)]
+    for index, spec in enumerate(recipe.steps):
+        row = STEP_TYPES[spec.kind]
+        if row.whole_run is None:
+            pipeline.append(_build_step_at(index, spec, compiling, stage_of[index]))
+            continue
+        applying_stage = "filter" if index != whole_run_after[-1] else "publish"
+        ending, deciding, applying = row.whole_run(spec.config, compiling, index, applying_stage)
+        docs = layout.handoff(whole_run_after.index(index))
+        stages += [Stage(name, [*pipeline, ending, _handoff_writer(docs)], tasks), *deciding]
+        name, pipeline = "filter", [IntermediateReader(str(docs)), applying]
+    if not stages:  # nothing decides over the whole run: publish still re-reads what curate wrote
+        stages.append(Stage("curate", [*pipeline, _handoff_writer(layout.docs)], tasks))
+        pipeline = [IntermediateReader(str(layout.docs))]
+    folders = language_folders(recipe)
+    stages.append(Stage("publish", [*pipeline, ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard,
+                                                           outputs=compiling.outputs("write", "publish"))], tasks))
+
+    order = [CountedStepRef(stage.name, step.name) for stage in stages for step in stage.pipeline
+             if isinstance(step, CountedStep)]
+    if len(set(order)) != len(order):
+        raise RecipeError("two counted steps in one stage share a name; give your custom step class its own `name`")
+    chains = [order]
+    folder_langs = {folder: code for code, folder in folders.items()}
+    if recipe.generate is not None:
+        stage = generation_stage(compiling, retry_attempt)
+        stages.append(stage)
+        chains.append([CountedStepRef(stage.name, step.name) for step in stage.pipeline])
+        for code, folder in stage.pipeline[0].languages.items():
+            for task, _ in recipe.generate.tasks():
+                folder_langs[config_folder(folder, task)] = code
+    for stage in stages:
+        if any(step.name in ("confidence", "generate") for step in stage.pipeline):
+            stage.max_workers = recipe.llm.tasks
+    finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)
+    stages.append(Stage("finalize", [finalize], 1))
+    return stages
+
+
+def plan(recipe: Recipe) -> tuple[list[SourceFile], list[Stage]]:
+    """Check inputs and compile, without running anything (what `curate plan` prints)."""
+    files = expand_inputs(recipe.inputs)
+    layout = RunLayout(Path(recipe.output))
+    return files, compile_recipe(recipe, files, layout)

@@ -1,0 +1,98 @@
+"""Every path a run uses, derived from its output folder (one place, so no stage builds a path by hand).
+
+    out/<name>/
+      data/ README.md stats.json report.html recipe.resolved.yaml      what a run publishes
+      quarantine/ rejects/<step>/ failures/ cache/requests.sqlite      side outputs
+      .curate/                                                          work files between stages
+        docs/ docs-2/      records a stage leaves for the next (one file per task)
+        dedup/ select/     what the whole-run decisions need and decide
+        shards/            staged Parquet shards, published into data/ by finalize
+        distributions/     per-task score and length sketches for the report
+        progress/ logs/ fingerprint retry_attempt
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def config_folder(folder: str, task: str | None) -> str:
+    """The output config of a record: its language folder, and for generated records `-<task>`
+    (`sw`, `sw-instruction`): one config per language and generation task."""
+    return f"{folder}-{task}" if task else folder
+
+
+def config_language(config: str) -> str:
+    """The language folder of an output config: `sw-instruction` -> `sw`, `sw` -> `sw`."""
+    return config.split("-")[0]
+
+
+@dataclass
+class RunLayout:
+    """Every path a run uses, derived from the output folder."""
+
+    output: Path
+    work: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.output = Path(self.output)
+        self.work = self.output / ".curate"
+
+    def logs(self, stage: str) -> Path:
+        return self.work / "logs" / stage
+
+    def handoff(self, number: int) -> Path:
+        """Where the `number`-th stage that hands records on leaves them (docs, docs-2, ...)."""
+        return self.work / ("docs" if number == 0 else f"docs-{number + 1}")
+
+    @property
+    def docs(self) -> Path:
+        return self.handoff(0)
+
+    @property
+    def dedup(self) -> Path:
+        return self.work / "dedup"
+
+    @property
+    def select(self) -> Path:
+        return self.work / "select"
+
+    @property
+    def staging(self) -> Path:
+        return self.work / "shards"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.output / "quarantine"
+
+    def rejects(self, step: str) -> Path:
+        return self.output / "rejects" / step
+
+    @property
+    def failures(self) -> Path:
+        return self.output / "failures"
+
+    @property
+    def generation_progress(self) -> Path:
+        return self.work / "progress" / "generate"
+
+    def distributions(self, stage: str = "") -> Path:
+        """The report's sketches: every stage's (no argument), or one stage's folder."""
+        return self.work / "distributions" / stage
+
+    @property
+    def cache(self) -> Path:
+        return self.output / "cache" / "requests.sqlite"
+
+    @property
+    def stats(self) -> Path:
+        return self.output / "stats.json"
+
+    @property
+    def fingerprint(self) -> Path:
+        return self.work / "fingerprint"
+
+    @property
+    def retry_attempt(self) -> Path:
+        return self.work / "retry_attempt"
