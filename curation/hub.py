@@ -31,21 +31,21 @@ installed, else git LFS (`HF_HUB_DISABLE_XET=1`); the loopback tests exercise th
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import sleep
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import yaml
+from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi, RepoFile, constants, get_token
+from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from curation.errors import CurateError, InputError, RecipeError, RetryableError
 from curation.retrying import Transient, call_with_retries, redact, retry_after_seconds, retryable_status
-
-if TYPE_CHECKING:
-    from huggingface_hub import HfApi, RepoFile
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,6 @@ def push_output(output: Path, repo_id: str, *, private: bool = False, token: str
     The token is `token`, else huggingface_hub's own (`HF_TOKEN`, then `hf auth login`'s stored one);
     the endpoint is `endpoint`, else `HF_ENDPOINT`, else huggingface.co.
     """
-    from huggingface_hub import HfApi, constants, get_token
-
     output = Path(output)
     files = publishable_files(output)
     check_card(output / "README.md", data_folders(output))
@@ -142,8 +140,6 @@ def check_card(readme: Path, folders: set[str]) -> None:
     (see `_Hub._refusal`); shards already committed then stay and are skipped by the next push. The
     Hub checks YAML types and tag values; this checks what it cannot know: configs match data/ folders.
     """
-    from huggingface_hub import DatasetCard
-
     try:
         header = DatasetCard(readme.read_text(encoding="utf-8")).data.to_dict()
     except (ValueError, yaml.YAMLError) as e:
@@ -259,8 +255,6 @@ class _Hub:
         return str(url)
 
     def remote_files(self) -> dict[str, RepoFile]:
-        from huggingface_hub import RepoFile
-
         entries = self._call("list the repo's files", lambda: list(self.api.list_repo_tree(
             self.repo_id, repo_type="dataset", revision=self.revision, recursive=True)))
         return {entry.path: entry for entry in entries if isinstance(entry, RepoFile)}
@@ -271,8 +265,6 @@ class _Hub:
         # of a whole folder. Fresh operations on every attempt, because huggingface_hub mutates them: a
         # retry then asks the Hub again which files it has, so a commit whose answer was lost is not made
         # twice (its files now match and the retry is a no-op), and LFS objects already sent are not resent.
-        from huggingface_hub import CommitOperationAdd
-
         def attempt() -> None:
             operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(local))
                           for path, local in files.items()]
@@ -303,8 +295,6 @@ class _Hub:
     def _classify(self, error: Exception, what: str) -> Transient:
         """A failure worth retrying, else raise the CurateError the user should read (or `error`
         itself when it is not a failure of the Hub or the network: a bug should show its traceback)."""
-        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-
         cause = _root_cause(error, (HfHubHTTPError, OfflineModeIsEnabled, *_transport_errors()))
         if isinstance(cause, OfflineModeIsEnabled):
             raise RecipeError("HF_HUB_OFFLINE is set: unset it to push to the Hub") from None
@@ -356,9 +346,7 @@ def _root_cause(error: BaseException, kinds: tuple[type[BaseException], ...]) ->
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """Connection-level failures of the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in
-    1.x, requests in 0.x (whichever are installed)."""
-    import importlib
-
+    1.x, requests in 0.x (whichever are installed), so imported by name at run time."""
     kinds: list[type[BaseException]] = []
     for module, names in (("httpx2", ("TransportError",)), ("httpx", ("TransportError",)),
                           ("requests", ("ConnectionError", "Timeout"))):

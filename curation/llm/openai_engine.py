@@ -13,10 +13,10 @@ fall into the three kinds of `curation.errors`:
 
 The API key is never logged or put in a message (a server that echoes it back gets it redacted).
 A key taken from the environment is read when the HTTP client is created, so it does not travel
-inside the pickled engine; an explicit `api_key` does. httpx is imported lazily for the same
-reason the client is created lazily: the engine must pickle, since datatrove ships steps (and the
-engine inside them) to worker processes. The retry rules (which statuses, how long to wait,
-redaction) are `curation.retrying`'s, shared with the Hub push.
+inside the pickled engine; an explicit `api_key` does. The client is created lazily because the
+engine must pickle: datatrove ships steps (and the engine inside them) to worker processes. The
+retry rules (which statuses, how long to wait, redaction) are `curation.retrying`'s, shared with
+the Hub push.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ import logging
 import os
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import httpx
 
 from curation.errors import RecipeError, RetryableError
 from curation.llm.types import ChatRequest, Completion
 from curation.retrying import Transient, call_with_retries, redact, retry_after_seconds, retryable_status
-
-if TYPE_CHECKING:
-    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +205,6 @@ class OpenAIEngine:
 
     def _post(self, client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
         """One attempt: the decoded JSON of a 2xx answer, Transient, or RecipeError."""
-        import httpx
-
         try:
             response = client.post(self.url, json=body)
         except httpx.TimeoutException as err:
@@ -284,10 +281,6 @@ class OpenAIEngine:
     def _get_client(self) -> httpx.Client:
         with self._client_lock:
             if self._client is None:
-                try:
-                    import httpx
-                except ImportError:
-                    raise RecipeError("the openai engine needs httpx: pip install httpx") from None
                 key = self.api_key or (os.environ.get(self.api_key_env) if self.api_key_env else None)
                 self._key = key or None
                 headers = {"Authorization": f"Bearer {key}"} if key else {}
