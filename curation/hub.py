@@ -23,29 +23,29 @@ Failures fall into the kinds of `curation.errors`:
     the folder  not a finished run, a card the Hub could not load configs from -> InputError
 
 The token is never logged nor put in a message (a server that echoes it gets it redacted). The
-bytes travel however huggingface_hub sends them: Xet storage when `hf_xet` is installed, else git
-LFS (`HF_HUB_DISABLE_XET=1`); the loopback tests exercise the LFS path.
+retry rules (which statuses, how long to wait, redaction) are `curation.retrying`'s, shared with the
+OpenAI engine. The bytes travel however huggingface_hub sends them: Xet storage when `hf_xet` is
+installed, else git LFS (`HF_HUB_DISABLE_XET=1`); the loopback tests exercise the LFS path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import os
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import sleep
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import yaml
+from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi, RepoFile, constants, get_token
+from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from curation.errors import CurateError, InputError, RecipeError, RetryableError
-from curation.llm.openai_engine import _retry_after as retry_after_seconds  # same header rules
-
-if TYPE_CHECKING:
-    from huggingface_hub import HfApi, RepoFile
+from curation.retrying import Transient, call_with_retries, redact, retry_after_seconds, retryable_status
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +53,7 @@ DEFAULT_COMMIT_BYTES = 2 * 1024**3  # large commits, few of them: the Hub prefer
 TOP_LEVEL_FILES = ("README.md", "stats.json", "report.html", "recipe.resolved.yaml")
 REQUIRED_FILES = ("README.md", "stats.json")  # report.html and the resolved recipe are newer than some runs
 LOGIN_HINT = "set HF_TOKEN or run `hf auth login`"
-RETRY_STATUSES = frozenset({408, 429})  # plus every 5xx
-BACKOFF_S = 1.0
-MAX_BACKOFF_S = 60.0
+BACKOFF_S = 1.0  # the first retry's wait before jitter; it doubles per retry (curation.retrying)
 HASH_CHUNK = 8 * 1024 * 1024
 
 T = TypeVar("T")
@@ -81,8 +79,6 @@ def push_output(output: Path, repo_id: str, *, private: bool = False, token: str
     The token is `token`, else huggingface_hub's own (`HF_TOKEN`, then `hf auth login`'s stored one);
     the endpoint is `endpoint`, else `HF_ENDPOINT`, else huggingface.co.
     """
-    from huggingface_hub import HfApi, constants, get_token
-
     output = Path(output)
     files = publishable_files(output)
     check_card(output / "README.md", data_folders(output))
@@ -144,8 +140,6 @@ def check_card(readme: Path, folders: set[str]) -> None:
     (see `_Hub._refusal`); shards already committed then stay and are skipped by the next push. The
     Hub checks YAML types and tag values; this checks what it cannot know: configs match data/ folders.
     """
-    from huggingface_hub import DatasetCard
-
     try:
         header = DatasetCard(readme.read_text(encoding="utf-8")).data.to_dict()
     except (ValueError, yaml.YAMLError) as e:
@@ -231,13 +225,6 @@ def commit_groups(paths: list[str], sizes: dict[str, int], commit_bytes: int) ->
 # --- the remote side: each Hub call retried, every failure turned into one line
 
 
-class _Transient(Exception):
-    def __init__(self, status: str, wait_s: float | None = None):
-        super().__init__(status)
-        self.status = status
-        self.wait_s = wait_s
-
-
 class _Hub:
     """One repo on one endpoint, through `HfApi`, with our retries around each call.
 
@@ -268,8 +255,6 @@ class _Hub:
         return str(url)
 
     def remote_files(self) -> dict[str, RepoFile]:
-        from huggingface_hub import RepoFile
-
         entries = self._call("list the repo's files", lambda: list(self.api.list_repo_tree(
             self.repo_id, repo_type="dataset", revision=self.revision, recursive=True)))
         return {entry.path: entry for entry in entries if isinstance(entry, RepoFile)}
@@ -280,8 +265,6 @@ class _Hub:
         # of a whole folder. Fresh operations on every attempt, because huggingface_hub mutates them: a
         # retry then asks the Hub again which files it has, so a commit whose answer was lost is not made
         # twice (its files now match and the retry is a no-op), and LFS objects already sent are not resent.
-        from huggingface_hub import CommitOperationAdd
-
         def attempt() -> None:
             operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(local))
                           for path, local in files.items()]
@@ -293,44 +276,38 @@ class _Hub:
     # --- retries and messages
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
-        last = "no attempt"
-        for attempt in range(self.max_retries + 1):
+        def attempt() -> T:
             try:
                 return call()
             except Exception as error:  # sorted into transient / refused / not ours
-                transient = self._classify(error, what)
-            last = transient.status
-            if attempt == self.max_retries:
-                break
-            delay = transient.wait_s if transient.wait_s is not None else self._backoff(attempt)
-            logger.warning("Hub: %s: %s; retry %d/%d in %.1fs", what, last, attempt + 1, self.max_retries, delay)
+                raise self._classify(error, what) from None
+
+        def pause(failure: Transient, retry: int, delay: float) -> None:
+            logger.warning("Hub: %s: %s; retry %d/%d in %.1fs", what, failure.status, retry, self.max_retries, delay)
             sleep(delay)
-        raise RetryableError(f"Hub ({self.api.endpoint}): could not {what} in {self.max_retries + 1} attempts; "
-                             f"last error: {last}")
 
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        # Exponential, with jitter so that several pushes rate-limited together don't retry in step.
-        return min(MAX_BACKOFF_S, BACKOFF_S * 2**attempt) * random.uniform(0.5, 1.0)
+        try:
+            return call_with_retries(attempt, max_retries=self.max_retries, backoff_s=BACKOFF_S, pause=pause)
+        except Transient as last:
+            raise RetryableError(f"Hub ({self.api.endpoint}): could not {what} in {self.max_retries + 1} "
+                                 f"attempts; last error: {last.status}") from None
 
-    def _classify(self, error: Exception, what: str) -> _Transient:
+    def _classify(self, error: Exception, what: str) -> Transient:
         """A failure worth retrying, else raise the CurateError the user should read (or `error`
         itself when it is not a failure of the Hub or the network: a bug should show its traceback)."""
-        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-
         cause = _root_cause(error, (HfHubHTTPError, OfflineModeIsEnabled, *_transport_errors()))
         if isinstance(cause, OfflineModeIsEnabled):
             raise RecipeError("HF_HUB_OFFLINE is set: unset it to push to the Hub") from None
         if isinstance(cause, HfHubHTTPError) and cause.response is not None:
             status = cause.response.status_code
-            said = self._redact(" ".join(str(getattr(cause, "server_message", None) or "").split())[:300])
-            if status in RETRY_STATUSES or status >= 500:
-                return _Transient(f"HTTP {status} {said}".rstrip(), retry_after_seconds(cause.response.headers))
+            said = redact(" ".join(str(getattr(cause, "server_message", None) or "").split())[:300], self.token)
+            if retryable_status(status):
+                return Transient(f"HTTP {status} {said}".rstrip(), retry_after_seconds(cause.response.headers))
             raise self._refusal(status, said, _request_url(cause.response), what) from None
         if isinstance(cause, _transport_errors()):
-            return _Transient(f"{type(cause).__name__}: {self._redact(str(cause))}")
+            return Transient(f"{type(cause).__name__}: {redact(str(cause), self.token)}")
         if isinstance(error, ValueError):  # huggingface_hub's word for a response it could not read
-            raise CurateError(f"Hub: could not {what}: {self._redact(' '.join(str(error).split()))}") from None
+            raise CurateError(f"Hub: could not {what}: {redact(' '.join(str(error).split()), self.token)}") from None
         raise error
 
     def _refusal(self, status: int, said: str, url: str, what: str) -> CurateError:
@@ -347,9 +324,6 @@ class _Hub:
             return RecipeError(f"could not {what}: datasets/{self.repo_id} (revision {self.revision}) not found "
                                f"at {self.api.endpoint} (404): check --repo-id and --revision{because}")
         return RecipeError(f"the Hub refused to {what} (HTTP {status}){because}")
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self.token, "***") if self.token else text
 
 
 def _request_url(response: Any) -> str:
@@ -372,9 +346,7 @@ def _root_cause(error: BaseException, kinds: tuple[type[BaseException], ...]) ->
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """Connection-level failures of the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in
-    1.x, requests in 0.x (whichever are installed)."""
-    import importlib
-
+    1.x, requests in 0.x (whichever are installed), so imported by name at run time."""
     kinds: list[type[BaseException]] = []
     for module, names in (("httpx2", ("TransportError",)), ("httpx", ("TransportError",)),
                           ("requests", ("ConnectionError", "Timeout"))):

@@ -8,16 +8,13 @@ import pickle
 import socket
 import threading
 import time
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 
 from curation.errors import RecipeError, RetryableError
-from curation.llm.openai_engine import OpenAIEngine, _retry_after
+from curation.llm.openai_engine import OpenAIEngine
 from curation.llm.types import ChatRequest, Sampling
 
 MODEL = "tiny-chat"
@@ -298,13 +295,3 @@ def test_engine_pickles_after_use_without_an_env_key(server, monkeypatch):
 def test_no_requests_no_traffic(server):
     assert make_engine(server).generate([]) == []
     assert server.bodies == []
-
-
-def test_retry_after_forms():
-    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    assert _retry_after(httpx.Headers({"Retry-After": "2"})) == 2
-    assert _retry_after(httpx.Headers({"retry-after-ms": "250", "Retry-After": "9"})) == 0.25
-    assert 25 < _retry_after(httpx.Headers({"Retry-After": soon})) <= 30
-    assert _retry_after(httpx.Headers({"Retry-After": "soon-ish"})) is None
-    assert _retry_after(httpx.Headers({})) is None
-    assert _retry_after(httpx.Headers({"Retry-After": "99999"})) == 300

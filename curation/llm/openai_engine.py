@@ -13,42 +13,27 @@ fall into the three kinds of `curation.errors`:
 
 The API key is never logged or put in a message (a server that echoes it back gets it redacted).
 A key taken from the environment is read when the HTTP client is created, so it does not travel
-inside the pickled engine; an explicit `api_key` does. httpx is imported lazily for the same
-reason the client is created lazily: the engine must pickle, since datatrove ships steps (and the
-engine inside them) to worker processes.
+inside the pickled engine; an explicit `api_key` does. The client is created lazily because the
+engine must pickle: datatrove ships steps (and the engine inside them) to worker processes. The
+retry rules (which statuses, how long to wait, redaction) are `curation.retrying`'s, shared with
+the Hub push.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
-import random
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import httpx
 
 from curation.errors import RecipeError, RetryableError
 from curation.llm.types import ChatRequest, Completion
-
-if TYPE_CHECKING:
-    import httpx
+from curation.retrying import Transient, call_with_retries, redact, retry_after_seconds, retryable_status
 
 logger = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({408, 429})  # plus every 5xx
-MAX_BACKOFF_S = 60.0  # the exponential backoff stops growing here
-MAX_RETRY_AFTER_S = 300.0  # a Retry-After beyond this is a misconfigured server, not advice
-
-
-class _Transient(Exception):
-    """One attempt failed in a way worth retrying; `wait_s` is the server's Retry-After, if any."""
-
-    def __init__(self, status: str, wait_s: float | None = None):
-        super().__init__(status)
-        self.status = status
-        self.wait_s = wait_s
 
 
 class _Aborted(Exception):
@@ -176,27 +161,23 @@ class OpenAIEngine:
     def _complete_with_retries(self, client: httpx.Client, request: ChatRequest,
                                abort: threading.Event) -> Completion:
         body = self._body(request)
-        last = "no attempt"
-        for attempt in range(self.max_retries + 1):
+
+        def attempt() -> Completion:
             if abort.is_set():
                 raise _Aborted
-            try:
-                return self._parse(self._post(client, body), request)
-            except _Transient as err:
-                last = err.status
-                if attempt == self.max_retries:
-                    break
-                delay = err.wait_s if err.wait_s is not None else self._backoff(attempt)
-                logger.warning("POST %s: %s; retry %d/%d in %.2fs", self.url, err.status, attempt + 1,
-                               self.max_retries, delay)
-                if abort.wait(delay):
-                    raise _Aborted from None
-        raise RetryableError(f"POST {self.url} (model {self.model_name}) failed after "
-                             f"{self.max_retries + 1} attempts; last error: {last}")
+            return self._parse(self._post(client, body), request)
 
-    def _backoff(self, attempt: int) -> float:
-        # Exponential, with jitter so that many workers rate-limited at once don't retry in step.
-        return min(MAX_BACKOFF_S, self.backoff_s * 2**attempt) * random.uniform(0.5, 1.0)
+        def pause(failure: Transient, retry: int, delay: float) -> None:
+            logger.warning("POST %s: %s; retry %d/%d in %.2fs", self.url, failure.status, retry,
+                           self.max_retries, delay)
+            if abort.wait(delay):  # another request of the batch failed for good: stop waiting
+                raise _Aborted
+
+        try:
+            return call_with_retries(attempt, max_retries=self.max_retries, backoff_s=self.backoff_s, pause=pause)
+        except Transient as last:
+            raise RetryableError(f"POST {self.url} (model {self.model_name}) failed after "
+                                 f"{self.max_retries + 1} attempts; last error: {last.status}") from None
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
         s = request.sampling
@@ -223,26 +204,24 @@ class OpenAIEngine:
         return body
 
     def _post(self, client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
-        """One attempt: the decoded JSON of a 2xx answer, _Transient, or RecipeError."""
-        import httpx
-
+        """One attempt: the decoded JSON of a 2xx answer, Transient, or RecipeError."""
         try:
             response = client.post(self.url, json=body)
         except httpx.TimeoutException as err:
-            raise _Transient(f"timeout after {self.timeout_s}s ({type(err).__name__})") from None
+            raise Transient(f"timeout after {self.timeout_s}s ({type(err).__name__})") from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
-            raise _Transient(f"{type(err).__name__}: {self._redact(str(err))}") from None
+            raise Transient(f"{type(err).__name__}: {redact(str(err), self._key)}") from None
         status = response.status_code
-        if status in RETRY_STATUSES or status >= 500:
-            raise _Transient(f"HTTP {status} {self._server_message(response)}".rstrip(),
-                             _retry_after(response.headers))
+        if retryable_status(status):
+            raise Transient(f"HTTP {status} {self._server_message(response)}".rstrip(),
+                            retry_after_seconds(response.headers))
         if status >= 400:
             raise RecipeError(self._client_error(status, self._server_message(response)))
         try:
             return response.json()
         except ValueError:
             # A proxy's HTML error page or a truncated body: most often transient.
-            raise _Transient(f"HTTP {status} with a body that is not JSON") from None
+            raise Transient(f"HTTP {status} with a body that is not JSON") from None
 
     def _client_error(self, status: int, message: str) -> str:
         where = f"openai engine: POST {self.url} (model {self.model_name}) -> HTTP {status}"
@@ -265,10 +244,7 @@ class OpenAIEngine:
             message = error.get("message", "") if isinstance(error, dict) else str(error)
         except ValueError:
             message = response.text
-        return self._redact(" ".join(str(message).split())[:300])
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        return redact(" ".join(str(message).split())[:300], self._key)
 
     def _parse(self, data: dict[str, Any], request: ChatRequest) -> Completion:
         sampling = request.sampling
@@ -277,7 +253,7 @@ class OpenAIEngine:
             texts = [c["message"].get("content") or "" for c in choices]
             finish_reasons = [c.get("finish_reason") or "unknown" for c in choices]
         except (KeyError, TypeError, AttributeError):
-            raise _Transient(f"malformed response: {self._redact(str(data)[:200])}") from None
+            raise Transient(f"malformed response: {redact(str(data)[:200], self._key)}") from None
         if len(choices) != sampling.n:
             raise RecipeError(f"openai engine: {self.url} returned {len(choices)} choices for n={sampling.n}; "
                               "the server may not support n > 1")
@@ -305,10 +281,6 @@ class OpenAIEngine:
     def _get_client(self) -> httpx.Client:
         with self._client_lock:
             if self._client is None:
-                try:
-                    import httpx
-                except ImportError:
-                    raise RecipeError("the openai engine needs httpx: pip install httpx") from None
                 key = self.api_key or (os.environ.get(self.api_key_env) if self.api_key_env else None)
                 self._key = key or None
                 headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -319,24 +291,3 @@ class OpenAIEngine:
                     limits=httpx.Limits(max_connections=self.max_concurrency,
                                         max_keepalive_connections=self.max_concurrency))
             return self._client
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds the server asked us to wait: `retry-after-ms` (OpenAI), `Retry-After` as seconds or
-    as an HTTP date; None when absent or unreadable."""
-    if "retry-after-ms" in headers:
-        try:
-            return min(MAX_RETRY_AFTER_S, max(0.0, float(headers["retry-after-ms"]) / 1000))
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (email.utils.parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return min(MAX_RETRY_AFTER_S, max(0.0, seconds))
