@@ -260,6 +260,7 @@ def test_vllm_scores_clean_and_corrupted_records():
     assert eot["cut"] < sum(eot[f"clean{i}"] for i in range(3)) / 3
 
 
+@pytest.mark.slow  # `curate run` on a two-process executor (~10 s)
 def test_confidence_step_in_a_recipe_scores_and_drops_per_language(tmp_path):
     """The recipe path: instruction data read as chat records, scored with the recipe's llm, the
     lowest quarter dropped, scores in the output, and the numbers adding up."""

@@ -228,6 +228,7 @@ def test_partial_copy_needs_containment(tmp_path):
     assert len([doc_id for doc_id in kept if _group(doc_id) == "zh"]) == 1
 
 
+@pytest.mark.slow  # two staged dedup runs, 1 and 3 tasks (~3-5 s)
 def test_cluster_ids_do_not_depend_on_task_count(tmp_path):
     one, _ = _run_dedup(tmp_path, tasks=1, containment=ContainmentConfig(), name="one")
     three, _ = _run_dedup(tmp_path, tasks=3, containment=ContainmentConfig(), name="three")

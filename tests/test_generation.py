@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from curation.llm.fake import count_calls
 from tests.conftest import QUICKSTART_DATA, REPO, load_stats, run_cli, step_stats, write_recipe
@@ -37,6 +38,7 @@ def rows(output: Path, folder: str) -> list[dict]:
     return [r for shard in sorted((output / "data" / folder).glob("*.parquet")) for r in pq.read_table(shard).to_pylist()]
 
 
+@pytest.mark.slow  # the fullest generate recipe, every task kind (~4-8 s)
 def test_generation_writes_verified_records_per_language_and_task(tmp_path):
     calls = tmp_path / "calls.txt"
     recipe = generation_recipe(tmp_path, "gen", calls, instruction={"count": 6, "rounds": 2},
@@ -81,6 +83,7 @@ def test_retry_failures_asks_again_only_for_the_failures(tmp_path):
     assert count_calls(calls) - first_calls == failed  # successes came from the cache
 
 
+@pytest.mark.slow  # a `curate run` subprocess killed mid-generation, then rerun (~20 s)
 def test_a_killed_generation_resumes_without_repeating_answered_requests(tmp_path):
     """Kill `curate run` mid-generation (SIGKILL), run it again: every request reaches the model once."""
     calls = tmp_path / "calls.txt"

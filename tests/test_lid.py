@@ -28,9 +28,6 @@ SENTENCES = {
     "tur_Latn": "Bu köydeki birçok çocuk her sabah arkadaşlarıyla birlikte okula gidiyor.",
 }
 
-pytestmark = pytest.mark.slow  # loads lid.176 and langdetect profiles (~1 s)
-
-
 @pytest.fixture(scope="module")
 def identifier():
     return LanguageIdentifier()

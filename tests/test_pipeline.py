@@ -38,6 +38,7 @@ def shard_contents(output: Path) -> dict[str, list[dict]]:
     return {str(p.relative_to(output)): pq.read_table(p).to_pylist() for p in sorted((output / "data").rglob("*.parquet"))}
 
 
+@pytest.mark.slow  # three `curate run`s, one killed mid-task (~5 s)
 def test_resume_after_a_killed_task_gives_the_uninterrupted_output(tmp_path, recipe_file):
     make_inputs(tmp_path / "in")
     marker = tmp_path / "crashed"

@@ -13,6 +13,9 @@ import pytest
 
 from tests.conftest import QUICKSTART_DATA, REPO, load_stats, run_cli, step_stats
 
+# the whole quickstart curation on the multi-process local executor, once per module (~15-35 s)
+pytestmark = pytest.mark.slow
+
 KEPT_FOLDERS = {"swh": "sw", "yor": "yo", "npi": "ne", "hin": "hi", "amh": "am", "arb": "ar", "rus": "ru",
                 "zho": "zh", "tha": "th", "ell": "el"}
 

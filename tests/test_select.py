@@ -251,6 +251,7 @@ def published(output: Path) -> dict[str, list[str]]:
     return {lang: sorted(ids) for lang, ids in sorted(by_lang.items())}
 
 
+@pytest.mark.slow  # two staged `curate run`s, 1 and 3 tasks (~3-5 s)
 def test_the_same_records_are_selected_with_one_and_three_tasks(tmp_path, recipe_file):
     expected = make_scored_inputs(tmp_path / "in")
     results = {}
@@ -270,6 +271,7 @@ def test_the_same_records_are_selected_with_one_and_three_tasks(tmp_path, recipe
     assert results[1] == results[3] == {lang: sorted(ids) for lang, ids in expected.items()}
 
 
+@pytest.mark.slow  # three `curate run`s of a staged dedup + select recipe (~7 s)
 def test_select_after_dedup_resumes_after_a_killed_task(tmp_path, recipe_file):
     expected = make_scored_inputs(tmp_path / "in")
     # dedup keeps the near copy (it has more shingles) and drops sw-00; select then ranks what is left
