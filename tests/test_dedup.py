@@ -12,7 +12,7 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
-from curation.errors import RecipeError
+from curation.errors import RunStateError
 from filters.dedup import (
     ContainmentConfig,
     DedupBuckets,
@@ -242,9 +242,9 @@ def test_filter_refuses_a_different_task_count(tmp_path):
     list(DedupSignatures(work_dir).run(iter(docs), rank=0, world_size=1))
     DedupBuckets(work_dir).run(None, rank=0, world_size=1)
     DedupClusters(work_dir).run(None, rank=0, world_size=1)
-    with pytest.raises(RecipeError, match="same task count"):
+    with pytest.raises(RunStateError, match="same task count"):
         list(DedupFilter(work_dir).run(iter(docs), rank=0, world_size=2))
-    with pytest.raises(RecipeError, match="docs"):
+    with pytest.raises(RunStateError, match="docs"):
         list(DedupFilter(work_dir).run(iter(docs[:1]), rank=0, world_size=1))
 
 

@@ -14,7 +14,7 @@ import pytest
 from datatrove.data import Document
 
 import filters.select as select_module
-from curation.errors import RecipeError
+from curation.errors import RunStateError
 from curation.novelty import char_shingles, similarity
 from filters.dedup import stable_key
 from filters.diversity import SLOTS, SelectedPrints, char_shingle_hashes, fingerprint
@@ -96,9 +96,9 @@ def test_one_task_holding_all_the_best_records_gives_the_global_top(tmp_path):
 def test_filter_refuses_a_different_task_count(tmp_path):
     docs = [doc(i, "swh_Latn", 0.5, t) for i, t in enumerate(SW)]
     run_select(tmp_path, [docs], budget=2)
-    with pytest.raises(RecipeError, match="same task count"):
+    with pytest.raises(RunStateError, match="same task count"):
         list(SelectFilter(str(tmp_path / "select")).run(iter(docs), rank=0, world_size=2))
-    with pytest.raises(RecipeError, match="records"):
+    with pytest.raises(RunStateError, match="records"):
         list(SelectFilter(str(tmp_path / "select")).run(iter(docs[:3]), rank=0, world_size=1))
 
 
