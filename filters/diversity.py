@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from curation.errors import RecipeError
 from filters.minhash import one_permutation_signature
 from filters.shingles import mix64, ngram_hashes, sorted_unique
 
@@ -74,7 +75,7 @@ class SelectedPrints:
 
     def __init__(self, threshold: float):
         if not 0.0 < threshold <= 1.0:
-            raise ValueError(f"diversity_threshold must be in (0, 1], got {threshold}")
+            raise RecipeError(f"diversity_threshold must be in (0, 1], got {threshold}")
         self.min_matches = math.ceil(threshold * SLOTS - 1e-9)
         self.rows_per_band = max(r for r in range(1, SLOTS + 1) if SLOTS // r > SLOTS - self.min_matches)
         self.bands = SLOTS // self.rows_per_band

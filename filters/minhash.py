@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from curation.errors import RecipeError
 from filters.shingles import mix64
 
 __all__ = [
@@ -63,9 +64,12 @@ class MinHashConfig:
     scheme: str = "one_permutation"
 
     def __post_init__(self) -> None:
-        assert self.num_bands > 0 and self.rows_per_band > 0, "num_bands and rows_per_band must be positive"
-        assert self.ngram > 0, "ngram must be positive"
-        assert self.scheme in ("one_permutation", "k_permutation"), f"unknown scheme {self.scheme!r}"
+        for setting in ("num_bands", "rows_per_band", "ngram"):
+            value = getattr(self, setting)
+            if value <= 0:
+                raise RecipeError(f"{setting} must be positive, got {value}")
+        if self.scheme not in ("one_permutation", "k_permutation"):
+            raise RecipeError(f"scheme must be one_permutation or k_permutation, got {self.scheme!r}")
 
     @property
     def num_hashes(self) -> int:

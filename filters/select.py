@@ -240,7 +240,10 @@ class SelectDecide(PipelineStep):
         if isinstance(budget, dict):  # keys in any code the user likes: sw, swa, swh, swh_Latn
             from curation.languages import normalize_lang
 
-            budget = {key if key == "*" else normalize_lang(key): value for key, value in budget.items()}
+            try:
+                budget = {key if key == "*" else normalize_lang(key): value for key, value in budget.items()}
+            except ValueError as e:
+                raise RecipeError(f"budget: {e}") from None
         if diversity_threshold:
             SelectedPrints(diversity_threshold)  # a bad threshold fails here, when the recipe compiles
         self.work_dir = work_dir

@@ -12,7 +12,7 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
-from curation.errors import RunStateError
+from curation.errors import RecipeError, RunStateError
 from filters.dedup import (
     ContainmentConfig,
     DedupBuckets,
@@ -188,6 +188,13 @@ def test_signature_estimates_jaccard(signature):
 
 def test_config_documents_its_threshold():
     assert MinHashConfig().lsh_threshold == pytest.approx(0.719, abs=1e-3)
+
+
+@pytest.mark.parametrize("setting", ["num_bands", "rows_per_band", "ngram"])
+def test_config_refuses_a_non_positive_setting_by_name(setting):
+    # An exception, not an assert: `python -O` must not let a zero-band config through.
+    with pytest.raises(RecipeError, match=f"{setting} must be positive, got 0"):
+        MinHashConfig(**{setting: 0})
 
 
 def test_effective_containment_threshold_is_stricter_for_short_texts():

@@ -14,7 +14,7 @@ import pytest
 from datatrove.data import Document
 
 import filters.select as select_module
-from curation.errors import RunStateError
+from curation.errors import RecipeError, RunStateError
 from curation.novelty import char_shingles, similarity
 from filters.dedup import stable_key
 from filters.diversity import SLOTS, SelectedPrints, char_shingle_hashes, fingerprint
@@ -100,6 +100,13 @@ def test_filter_refuses_a_different_task_count(tmp_path):
         list(SelectFilter(str(tmp_path / "select")).run(iter(docs), rank=0, world_size=2))
     with pytest.raises(RunStateError, match="records"):
         list(SelectFilter(str(tmp_path / "select")).run(iter(docs[:3]), rank=0, world_size=1))
+
+
+def test_bad_settings_are_recipe_errors_that_name_the_setting(tmp_path):
+    with pytest.raises(RecipeError, match="budget: .*qqq"):
+        SelectDecide(str(tmp_path), {"qqq": 3})
+    with pytest.raises(RecipeError, match="diversity_threshold"):
+        SelectDecide(str(tmp_path), 3, diversity_threshold=1.5)
 
 
 # ----------------------------------------------------------------------------- fingerprints
