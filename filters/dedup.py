@@ -147,10 +147,6 @@ def _doc_gid(rank: int | np.ndarray, index: int | np.ndarray) -> np.ndarray:
     return (np.asarray(rank, dtype=np.uint64) << np.uint64(32)) | np.asarray(index, dtype=np.uint64)
 
 
-def _split_gid(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (gid >> np.uint64(32)).astype(np.int64), (gid & np.uint64(0xFFFFFFFF)).astype(np.int64)
-
-
 # ----------------------------------------------------------------------------- file layout
 
 

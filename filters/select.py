@@ -249,7 +249,6 @@ class SelectDecide(PipelineStep):
         self.work_dir = work_dir
         self.budget = budget
         self.diversity_threshold = diversity_threshold
-        self.peak_window = 0  # the most candidates held at once (the memory bound the tests check)
 
     def language_budget(self, lang: str) -> int:
         if isinstance(self.budget, int):
@@ -322,7 +321,6 @@ class SelectDecide(PipelineStep):
                 if len(best) == window:  # only what beats the current last can get in
                     part = part[_ahead(part, best[-1])]
                 best = _rank_order(np.concatenate([best, part]))[:window]
-                self.peak_window = max(self.peak_window, len(best))
         return best
 
 

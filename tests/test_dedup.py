@@ -23,11 +23,11 @@ from filters.dedup import (
 )
 from filters.minhash import (
     MinHashConfig,
+    _seed_words,
     estimate_jaccard,
-    k_permutation_signature,
     one_permutation_signature,
 )
-from filters.shingles import exact_hash, normalize_for_dedup, shingle_hashes
+from filters.shingles import exact_hash, mix64, normalize_for_dedup, shingle_hashes
 
 ENGLISH = (
     "The old lighthouse on the northern cliff was restored last spring by a group of volunteers. "
@@ -167,6 +167,15 @@ def test_shingles_are_deterministic_and_position_independent():
     inside = shingle_hashes("zeta eta. Alpha beta, gamma delta epsilon!")
     assert np.isin(alone, inside).all(), "an n-gram hashes the same wherever it occurs"
     assert alone.tolist() == [9309764015003881281], "fixed constants: same value in every process"
+
+
+def k_permutation_signature(shingles: np.ndarray, num_hashes: int, seed: int) -> np.ndarray:
+    """Classic MinHash, the reference the one-permutation signature is measured against: slot j is
+    the min over shingles of mix64(shingle ^ seed_j)."""
+    if len(shingles) == 0:
+        return np.full(num_hashes, np.iinfo(np.uint64).max, dtype=np.uint64)
+    seeds = _seed_words(seed, num_hashes, salt=2)
+    return mix64(shingles[:, None] ^ seeds[None, :]).min(axis=0)
 
 
 @pytest.mark.parametrize("signature", [one_permutation_signature, k_permutation_signature])
