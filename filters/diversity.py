@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from curation.errors import RecipeError
+from curation.novelty import SHINGLE_SIZES, normalize_text
 from filters.minhash import one_permutation_signature
 from filters.shingles import mix64, ngram_hashes, sorted_unique
 
@@ -41,8 +42,6 @@ def char_shingle_hashes(text: str) -> np.ndarray:
     The same set as `curation.novelty.char_shingles` (a text shorter than 3 characters is one
     shingle, an empty one none), hashed in numpy rather than built as Python strings.
     """
-    from curation.novelty import SHINGLE_SIZES, normalize_text
-
     norm = normalize_text(text)
     if not norm:
         return np.zeros(0, dtype=np.uint64)

@@ -63,10 +63,13 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
 from curation.errors import RecipeError
+from curation.languages import normalize_lang
 from curation.positional import PositionalFilter
 from curation.steps import SideOutputs, record_lang
 from curation.workfiles import AtomicFile, RankFiles, memmap, save_npz
+from filters.dedup import stable_key
 from filters.diversity import SLOTS, SelectedPrints, fingerprint
+from filters.shingles import exact_hash
 
 __all__ = ["SelectCandidates", "SelectDecide", "SelectFilter", "window_rows"]
 
@@ -166,9 +169,6 @@ class SelectCandidates(PipelineStep):
         return -math.inf if math.isnan(value) else value
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        from filters.dedup import stable_key
-        from filters.shingles import exact_hash
-
         work = _SelectFiles(self.work_dir)
         files: dict[str, _CandidateFile] = {}
         index = -1
@@ -238,8 +238,6 @@ class SelectDecide(PipelineStep):
     def __init__(self, work_dir: str, budget: int | dict[str, int], diversity_threshold: float | None = 0.7):
         super().__init__()
         if isinstance(budget, dict):  # keys in any code the user likes: sw, swa, swh, swh_Latn
-            from curation.languages import normalize_lang
-
             try:
                 budget = {key if key == "*" else normalize_lang(key): value for key, value in budget.items()}
             except ValueError as e:
