@@ -45,6 +45,7 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
+from curation.steps import SideOutputs
 from filters.dedup import (
     ContainmentConfig,
     DedupBuckets,
@@ -275,7 +276,7 @@ def run_staged(docs: list[Doc], containment: ContainmentConfig | None, folder: P
         ([JsonlReader(str(inputs)), DedupSignatures(work_dir, config, containment)], 2),
         ([DedupBuckets(work_dir, config, containment=containment)], 2),
         ([DedupClusters(work_dir)], 1),
-        ([JsonlReader(str(inputs)), DedupFilter(work_dir, rejects=JsonlWriter(str(folder / "rejects"))),
+        ([JsonlReader(str(inputs)), DedupFilter(work_dir, SideOutputs(rejects=JsonlWriter(str(folder / "rejects")))),
           JsonlWriter(str(folder / "kept"))], 2),
     ]
     # datatrove logs every task's stats to stderr; keep them in a file (an exception still shows).

@@ -21,7 +21,9 @@ Each stage is its own executor run; they talk through files under `work_dir`:
 A document is identified between stages by (rank, doc_index): its position in the stream
 of task `rank` of the first stage. The final stage must therefore see the same docs in the same
 order with the same number of tasks (the lead writes and re-reads rank r's docs in order);
-DedupFilter checks the task count and the doc count and raises if they differ.
+DedupFilter checks the task count and the doc count and raises if they differ. The layout and the
+atomic writes are the run's work-file kit (curation/workfiles.py); DedupFilter is a
+curation.positional.PositionalFilter.
 
 Decisions (and why):
 - Exact duplicates: equal `exact_hash` (normalized text: case, whitespace, punctuation,
@@ -49,7 +51,6 @@ Decisions (and why):
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Iterable, Iterator
@@ -60,10 +61,11 @@ import numpy as np
 import xxhash
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
-from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from curation.errors import InputError, RecipeError
-from curation.steps import CountedStep, read_stage_meta
+from curation.errors import RecipeError
+from curation.positional import PositionalFilter
+from curation.steps import SideOutputs
+from curation.workfiles import AtomicFile, RankFiles, memmap, save_npy, save_npz
 from filters.minhash import MinHashConfig, band_hashes, signature
 from filters.shingles import document_shingles
 
@@ -145,77 +147,48 @@ def _doc_gid(rank: int | np.ndarray, index: int | np.ndarray) -> np.ndarray:
     return (np.asarray(rank, dtype=np.uint64) << np.uint64(32)) | np.asarray(index, dtype=np.uint64)
 
 
-def _split_gid(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (gid >> np.uint64(32)).astype(np.int64), (gid & np.uint64(0xFFFFFFFF)).astype(np.int64)
-
-
 # ----------------------------------------------------------------------------- file layout
 
 
-@dataclass(frozen=True)
-class _Layout:
-    root: Path
+class _DedupFiles(RankFiles):
+    """Dedup's work files (see the module docstring); signatures/meta is the first stage's meta."""
 
-    def meta(self, rank: int) -> Path:
-        return self.root / "signatures" / "meta" / f"{rank:05d}.json"
+    def __init__(self, work_dir: str):
+        super().__init__(work_dir, first="signatures", writer="DedupSignatures", noun="dedup signature")
 
     def docs(self, rank: int) -> Path:
-        return self.root / "signatures" / "docs" / f"{rank:05d}.npy"
+        return self.rank_file("signatures/docs", rank, ".npy")
 
     def shingle_values(self, rank: int) -> Path:
-        return self.root / "signatures" / "shingles" / f"{rank:05d}.values.bin"
+        return self.rank_file("signatures/shingles", rank, ".values.bin")
 
     def shingle_offsets(self, rank: int) -> Path:
-        return self.root / "signatures" / "shingles" / f"{rank:05d}.offsets.bin"
+        return self.rank_file("signatures/shingles", rank, ".offsets.bin")
 
     def band(self, band: int, rank: int) -> Path:
-        return self.root / "signatures" / "bands" / f"{band:03d}" / f"{rank:05d}.npy"
+        return self.rank_file(f"signatures/bands/{band:03d}", rank, ".npy")
 
     def fingerprints(self, rank: int) -> Path:
-        return self.root / "signatures" / "fingerprints" / f"{rank:05d}.npy"
+        return self.rank_file("signatures/fingerprints", rank, ".npy")
 
     def edges(self, task: int) -> Path:
-        return self.root / "edges" / f"{task:05d}.npy"
+        return self.rank_file("edges", task, ".npy")
 
     def clusters(self, rank: int) -> Path:
-        return self.root / "clusters" / f"{rank:05d}.npz"
-
-    def signature_ranks(self) -> int:
-        """The first stage's task count, checked against every meta file."""
-        metas = sorted((self.root / "signatures" / "meta").glob("*.json"))
-        if not metas:
-            raise InputError(f"no dedup signatures under {self.root}: run DedupSignatures first")
-        world_size = json.loads(metas[0].read_text())["world_size"]
-        if len(metas) != world_size:
-            raise InputError(f"{len(metas)} of {world_size} signature tasks finished under {self.root}")
-        return world_size
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    # Write then rename, so a killed task never leaves a half file that a rerun would trust.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npy")
-    np.save(tmp, array)
-    tmp.replace(path)
+        return self.rank_file("clusters", rank, ".npz")
 
 
 class _ShingleStore:
     """Read-only access to every rank's stored shingle sets (memory-mapped)."""
 
-    def __init__(self, layout: _Layout, world_size: int) -> None:
-        self.values = [_memmap(layout.shingle_values(r), np.uint64) for r in range(world_size)]
-        self.offsets = [_memmap(layout.shingle_offsets(r), np.uint64) for r in range(world_size)]
+    def __init__(self, files: _DedupFiles, world_size: int) -> None:
+        self.values = [memmap(files.shingle_values(r), np.uint64) for r in range(world_size)]
+        self.offsets = [memmap(files.shingle_offsets(r), np.uint64) for r in range(world_size)]
 
     def get(self, gid: int) -> np.ndarray:
         rank, index = gid >> 32, gid & 0xFFFFFFFF
         offsets = self.offsets[rank]
         return np.asarray(self.values[rank][int(offsets[index]) : int(offsets[index + 1])])
-
-
-def _memmap(path: Path, dtype: type) -> np.ndarray:
-    if path.stat().st_size == 0:
-        return np.zeros(0, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r")
 
 
 # ----------------------------------------------------------------------------- stage 1
@@ -239,14 +212,12 @@ class DedupSignatures(PipelineStep):
         self.containment = containment
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        layout = _Layout(Path(self.work_dir))
-        values_path, offsets_path = layout.shingle_values(rank), layout.shingle_offsets(rank)
-        values_path.parent.mkdir(parents=True, exist_ok=True)
+        files = _DedupFiles(self.work_dir)
         docs = _Rows(DOC_DTYPE)
         bands = _Rows(np.dtype((np.uint64, (self.config.num_bands,))))
         band_owners = _Rows(np.dtype(np.uint32))
         fingerprints, fingerprint_owners = [], []
-        with open(values_path, "wb") as values_file, open(offsets_path, "wb") as offsets_file:
+        with AtomicFile(files.shingle_values(rank)) as values_file, AtomicFile(files.shingle_offsets(rank)) as offsets_file:
             offset = 0
             offsets_file.write(np.uint64(0).tobytes())
             for index, doc in enumerate(data):
@@ -264,17 +235,15 @@ class DedupSignatures(PipelineStep):
                 offsets_file.write(np.uint64(offset).tobytes())
                 self.stat_update("dedup_signed")
                 yield doc
-        _save(layout.docs(rank), docs.array())
+        save_npy(files.docs(rank), docs.array())
         band_matrix, owners = bands.array(), band_owners.array()
         for band in range(self.config.num_bands):
-            _save(layout.band(band, rank), _postings(band_matrix[:, band], owners))
+            save_npy(files.band(band, rank), _postings(band_matrix[:, band], owners))
         if self.containment is not None:
             prints = _postings(_concat(fingerprints, np.uint64), _concat(fingerprint_owners, np.uint32))
-            _save(layout.fingerprints(rank), prints)
-        meta = {"world_size": world_size, "docs": len(docs), "config": asdict(self.config),
-                "containment": asdict(self.containment) if self.containment else None}
-        layout.meta(rank).parent.mkdir(parents=True, exist_ok=True)
-        layout.meta(rank).write_text(json.dumps(meta))
+            save_npy(files.fingerprints(rank), prints)
+        files.write_meta(rank, world_size, len(docs), config=asdict(self.config),
+                         containment=asdict(self.containment) if self.containment else None)
 
 
 class _Rows:
@@ -391,25 +360,25 @@ class DedupBuckets(PipelineStep):
         self.containment = containment
 
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
-        layout = _Layout(Path(self.work_dir))
-        sig_ranks = layout.signature_ranks()
-        docs = _load_docs(layout, sig_ranks)
+        files = _DedupFiles(self.work_dir)
+        sig_ranks = len(files.metas())
+        docs = _load_docs(files, sig_ranks)
         candidates = _Candidates()
         for band in range(rank, self.config.num_bands, world_size):
-            hashes, gids = _load_postings([layout.band(band, r) for r in range(sig_ranks)])
+            hashes, gids = _load_postings([files.band(band, r) for r in range(sig_ranks)])
             _run_pairs(gids, *_runs(hashes), candidates)
         edges = []
         if rank == 0:
             edges.append(self._exact_edges(docs))
         if self.containment is not None and rank == 1 % world_size:
-            self._containment_candidates(layout, sig_ranks, candidates)
+            self._containment_candidates(files, sig_ranks, candidates)
         pairs = candidates.unique()
         self.stat_update("candidate_pairs", value=len(pairs))
-        edges.append(self._verify(pairs, docs, _ShingleStore(layout, sig_ranks)))
+        edges.append(self._verify(pairs, docs, _ShingleStore(files, sig_ranks)))
         all_edges = np.concatenate(edges)
         for kind, name in enumerate(EDGE_KINDS):
             self.stat_update(f"edges_{name}", value=int((all_edges["kind"] == kind).sum()))
-        _save(layout.edges(rank), all_edges)
+        save_npy(files.edges(rank), all_edges)
 
     def _exact_edges(self, docs: dict[int, np.ndarray]) -> np.ndarray:
         exact = np.concatenate([docs[r]["exact"] for r in sorted(docs)])
@@ -423,8 +392,8 @@ class DedupBuckets(PipelineStep):
         members = np.concatenate([gids[s + 1 : s + n] for s, n in zip(starts, lengths, strict=True)] or [gids[:0]])
         return _edges(firsts, members, EXACT, np.ones(len(members)))
 
-    def _containment_candidates(self, layout: _Layout, sig_ranks: int, candidates: _Candidates) -> None:
-        hashes, gids = _load_postings([layout.fingerprints(r) for r in range(sig_ranks)])
+    def _containment_candidates(self, files: _DedupFiles, sig_ranks: int, candidates: _Candidates) -> None:
+        hashes, gids = _load_postings([files.fingerprints(r) for r in range(sig_ranks)])
         starts, lengths = _runs(hashes)
         common = lengths <= self.containment.max_doc_frequency
         self.stat_update("fingerprints_skipped_as_common", value=int((~common).sum()))
@@ -471,8 +440,8 @@ def _edges(a: np.ndarray, b: np.ndarray, kind: int, similarity: np.ndarray) -> n
     return edges
 
 
-def _load_docs(layout: _Layout, sig_ranks: int) -> dict[int, np.ndarray]:
-    return {rank: np.load(layout.docs(rank)) for rank in range(sig_ranks)}
+def _load_docs(files: _DedupFiles, sig_ranks: int) -> dict[int, np.ndarray]:
+    return {rank: np.load(files.docs(rank)) for rank in range(sig_ranks)}
 
 
 def _doc_info(docs: dict[int, np.ndarray], gid: int) -> np.void:
@@ -513,15 +482,15 @@ class DedupClusters(PipelineStep):
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
         if world_size != 1:
             raise RecipeError(f"DedupClusters runs as exactly 1 task, got {world_size}")
-        layout = _Layout(Path(self.work_dir))
-        sig_ranks = layout.signature_ranks()
-        docs = _load_docs(layout, sig_ranks)
-        edge_files = sorted((layout.root / "edges").glob("*.npy"))
+        files = _DedupFiles(self.work_dir)
+        sig_ranks = len(files.metas())
+        docs = _load_docs(files, sig_ranks)
+        edge_files = sorted((files.root / "edges").glob("*.npy"))
         edges = np.concatenate([np.load(path) for path in edge_files]) if edge_files else np.zeros(0, EDGE_DTYPE)
         nodes = np.unique(np.concatenate([edges["a"], edges["b"]]))
         removed, members = self._decide(nodes, edges, docs)
         for source_rank in range(sig_ranks):
-            _save_clusters(layout.clusters(source_rank), removed.get(source_rank, []), members.get(source_rank, []))
+            _save_clusters(files.clusters(source_rank), removed.get(source_rank, []), members.get(source_rank, []))
         self.stat_update("clusters", value=len({cluster for rows in members.values() for _, cluster, _ in rows}))
         for rows in removed.values():
             for _, reason in rows:
@@ -580,68 +549,51 @@ class DedupClusters(PipelineStep):
 def _save_clusters(path: Path, removed: list[tuple[int, int]], members: list[tuple[int, int, int]]) -> None:
     removed_array = np.array(sorted(removed), dtype=np.int64).reshape(-1, 2)
     member_rows = sorted(members)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(
-        tmp,
+    save_npz(
+        path,
         removed_index=removed_array[:, 0].astype(np.uint32),
         removed_reason=removed_array[:, 1].astype(np.uint8),
         member_index=np.array([row[0] for row in member_rows], dtype=np.uint32),
         member_cluster=np.array([row[1] for row in member_rows], dtype=np.uint64),
         member_size=np.array([row[2] for row in member_rows], dtype=np.uint32),
     )
-    tmp.replace(path)
 
 
 # ----------------------------------------------------------------------------- stage 4
 
 
-class DedupFilter(CountedStep):
+class DedupFilter(PositionalFilter):
     """Final stage: drops the docs DedupClusters removed, in the original order of each rank.
 
     Must run with the same task count as the stage that ran DedupSignatures, each task seeing
-    its rank's docs in the same order; a different task count or doc count raises RecipeError.
+    its rank's docs in the same order; a different task count or doc count raises RunStateError.
     Clustered docs (kept or dropped) get `metadata["dup_cluster"]` (16 hex digits) and
     `metadata["dup_cluster_size"]`.
     """
 
     name = "dedup"
+    noun = "docs"
 
-    def __init__(self, work_dir: str, rejects: DiskWriter | None = None):
-        super().__init__()
+    def __init__(self, work_dir: str, outputs: SideOutputs | None = None):
+        super().__init__(_DedupFiles(work_dir), outputs)
         self.work_dir = work_dir
-        self.rejects = rejects
+        self._removed: dict[int, int] = {}
+        self._cluster_of: dict[int, tuple[int, int]] = {}
 
-    def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        layout = _Layout(Path(self.work_dir))
-        meta = read_stage_meta(layout.meta(rank), world_size, "DedupFilter", "DedupSignatures")
-        with np.load(layout.clusters(rank)) as clusters:
-            removed = dict(zip(clusters["removed_index"].tolist(), clusters["removed_reason"].tolist(), strict=True))
-            cluster_of = dict(zip(clusters["member_index"].tolist(),
-                                  zip(clusters["member_cluster"].tolist(), clusters["member_size"].tolist(), strict=True),
-                                  strict=True))
-        if self.rejects is not None:
-            self.rejects.__enter__()
-        try:
-            index = -1
-            for index, doc in enumerate(data):
-                if index >= meta["docs"]:
-                    raise RecipeError(f"rank {rank} has more docs than DedupSignatures saw ({meta['docs']})")
-                if index in cluster_of:
-                    cluster, size = cluster_of[index]
-                    doc.metadata["dup_cluster"] = f"{cluster:016x}"
-                    doc.metadata["dup_cluster_size"] = size
-                if index not in removed:
-                    yield self.keep_record(doc)
-                    continue
-                reason = REASONS[removed[index]]
-                self.drop_record(doc, reason)
-                if self.rejects is not None:
-                    doc.metadata["drop_stage"] = self.name
-                    doc.metadata["drop_reason"] = reason
-                    self.rejects.write(doc, rank)
-            if index + 1 != meta["docs"]:
-                raise RecipeError(f"rank {rank} has {index + 1} docs, DedupSignatures saw {meta['docs']}")
-        finally:
-            if self.rejects is not None:
-                self.rejects.__exit__(None, None, None)
+    def load_decisions(self, rank: int) -> None:
+        with np.load(self.files.clusters(rank)) as clusters:
+            self._removed = dict(zip(clusters["removed_index"].tolist(), clusters["removed_reason"].tolist(),
+                                     strict=True))
+            self._cluster_of = dict(zip(clusters["member_index"].tolist(),
+                                        zip(clusters["member_cluster"].tolist(), clusters["member_size"].tolist(),
+                                            strict=True),
+                                        strict=True))
+
+    def keep_at(self, position: int, doc: Document) -> bool | tuple[bool, str]:
+        if position in self._cluster_of:
+            cluster, size = self._cluster_of[position]
+            doc.metadata["dup_cluster"] = f"{cluster:016x}"
+            doc.metadata["dup_cluster_size"] = size
+        if position in self._removed:
+            return False, REASONS[self._removed[position]]
+        return True

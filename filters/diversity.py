@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from curation.errors import RecipeError
+from curation.novelty import SHINGLE_SIZES, normalize_text
 from filters.minhash import one_permutation_signature
 from filters.shingles import mix64, ngram_hashes, sorted_unique
 
@@ -40,8 +42,6 @@ def char_shingle_hashes(text: str) -> np.ndarray:
     The same set as `curation.novelty.char_shingles` (a text shorter than 3 characters is one
     shingle, an empty one none), hashed in numpy rather than built as Python strings.
     """
-    from curation.novelty import SHINGLE_SIZES, normalize_text
-
     norm = normalize_text(text)
     if not norm:
         return np.zeros(0, dtype=np.uint64)
@@ -74,7 +74,7 @@ class SelectedPrints:
 
     def __init__(self, threshold: float):
         if not 0.0 < threshold <= 1.0:
-            raise ValueError(f"diversity_threshold must be in (0, 1], got {threshold}")
+            raise RecipeError(f"diversity_threshold must be in (0, 1], got {threshold}")
         self.min_matches = math.ceil(threshold * SLOTS - 1e-9)
         self.rows_per_band = max(r for r in range(1, SLOTS + 1) if SLOTS // r > SLOTS - self.min_matches)
         self.bands = SLOTS // self.rows_per_band

@@ -1,18 +1,15 @@
 """MinHash signatures and LSH band hashes over shingle hashes (see filters/shingles.py).
 
-Two signature schemes, same estimator (the fraction of equal slots estimates Jaccard):
+Signatures are `one_permutation_signature`: one-permutation hashing with optimal densification
+(Shrivastava, ICML 2017). Each shingle is mixed once with the seed and falls into one of k bins by
+its hash; a bin keeps its minimum. Empty bins (short documents) borrow the value of the first
+non-empty bin on a fixed per-bin probe sequence, which keeps P[slot equal] = Jaccard (the fraction
+of equal slots estimates Jaccard). Cost O(shingles), not O(shingles x k).
 
-- `one_permutation_signature` (the default): one-permutation hashing with optimal
-  densification (Shrivastava, ICML 2017). Each shingle is mixed once with the seed and falls
-  into one of k bins by its hash; a bin keeps its minimum. Empty bins (short documents) borrow
-  the value of the first non-empty bin on a fixed per-bin probe sequence, which keeps
-  P[slot equal] = Jaccard. Cost O(shingles), not O(shingles x k).
-- `k_permutation_signature`: the classic k independent hash functions (k mixes per shingle);
-  kept for comparison in tests and bench/bench_minhash.py.
-
-Measured on ~2.3 KB documents (~400 shingles, k = 112): one-permutation is ~5x cheaper than
-k-permutation in numpy, and its Jaccard estimates have the same spread (tests/test_dedup.py
-compares both with exact Jaccard).
+Measured on ~2.3 KB documents (~400 shingles, k = 112): one-permutation is ~5x cheaper than the
+classic k independent hash functions (k mixes per shingle) in numpy, and its Jaccard estimates have
+the same spread (tests/test_dedup.py compares both with exact Jaccard; the k-permutation reference
+lives there).
 
 LSH: the signature is cut into `num_bands` bands of `rows_per_band` slots; two documents are
 candidates when any band matches. The S-curve's midpoint, the similarity at which a pair
@@ -29,12 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from curation.errors import RecipeError
 from filters.shingles import mix64
 
 __all__ = [
     "MinHashConfig",
     "band_hashes",
-    "k_permutation_signature",
     "one_permutation_signature",
     "signature",
 ]
@@ -53,19 +50,18 @@ class MinHashConfig:
         rows_per_band: signature slots per band; more rows make each band stricter.
         ngram: tokens per shingle (words in spaced scripts, characters in unspaced ones).
         seed: hash seed; all stages and all tasks of a run must share it.
-        scheme: "one_permutation" (fast, default) or "k_permutation" (classic).
     """
 
     num_bands: int = 14
     rows_per_band: int = 8
     ngram: int = 5
     seed: int = 1
-    scheme: str = "one_permutation"
 
     def __post_init__(self) -> None:
-        assert self.num_bands > 0 and self.rows_per_band > 0, "num_bands and rows_per_band must be positive"
-        assert self.ngram > 0, "ngram must be positive"
-        assert self.scheme in ("one_permutation", "k_permutation"), f"unknown scheme {self.scheme!r}"
+        for setting in ("num_bands", "rows_per_band", "ngram"):
+            value = getattr(self, setting)
+            if value <= 0:
+                raise RecipeError(f"{setting} must be positive, got {value}")
 
     @property
     def num_hashes(self) -> int:
@@ -132,23 +128,8 @@ def _densify(signature: np.ndarray, seed: int) -> np.ndarray:
     return filled
 
 
-@functools.cache
-def _permutation_seeds(num_hashes: int, seed: int) -> np.ndarray:
-    return _seed_words(seed, num_hashes, salt=2)
-
-
-def k_permutation_signature(shingles: np.ndarray, num_hashes: int, seed: int) -> np.ndarray:
-    """Classic MinHash: slot j is min over shingles of mix64(shingle ^ seed_j)."""
-    if len(shingles) == 0:
-        return np.full(num_hashes, _EMPTY, dtype=np.uint64)
-    seeds = _permutation_seeds(num_hashes, seed)
-    return mix64(shingles[:, None] ^ seeds[None, :]).min(axis=0)
-
-
 def signature(shingles: np.ndarray, config: MinHashConfig) -> np.ndarray:
-    """The MinHash signature of `shingles` under `config`'s scheme."""
-    if config.scheme == "k_permutation":
-        return k_permutation_signature(shingles, config.num_hashes, config.seed)
+    """The MinHash signature of `shingles` under `config` (`num_hashes` slots, its seed)."""
     return one_permutation_signature(shingles, config.num_hashes, config.seed)
 
 

@@ -46,12 +46,13 @@ character shingles (filters/diversity.py: what the estimate's error is, and why 
 selected records to compare with is lossless).
 
 Resume is datatrove's: each stage's tasks have completion files; a rerun redoes only unfinished
-tasks, and every file here is written under a temporary name and renamed when complete.
+tasks, and every file here is written under a temporary name and renamed when complete (the
+work-file kit, curation/workfiles.py, which also holds the layout; SelectFilter is a
+curation.positional.PositionalFilter).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -60,11 +61,15 @@ from pathlib import Path
 import numpy as np
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
-from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from curation.errors import InputError, RecipeError
-from curation.steps import Filter, read_stage_meta, record_lang
+from curation.errors import RecipeError
+from curation.languages import normalize_lang
+from curation.positional import PositionalFilter
+from curation.steps import SideOutputs, record_lang
+from curation.workfiles import AtomicFile, RankFiles, memmap, save_npz
+from filters.dedup import stable_key
 from filters.diversity import SLOTS, SelectedPrints, fingerprint
+from filters.shingles import exact_hash
 
 __all__ = ["SelectCandidates", "SelectDecide", "SelectFilter", "window_rows"]
 
@@ -81,12 +86,11 @@ def window_rows(budget: int) -> int:
 # ----------------------------------------------------------------------------- file layout
 
 
-@dataclass(frozen=True)
-class _Layout:
-    root: Path
+class _SelectFiles(RankFiles):
+    """Select's work files (see the module docstring); candidates/meta is the first stage's meta."""
 
-    def meta(self, rank: int) -> Path:
-        return self.root / "candidates" / "meta" / f"{rank:05d}.json"
+    def __init__(self, work_dir: str):
+        super().__init__(work_dir, first="candidates", writer="SelectCandidates", noun="select candidate")
 
     def keys(self, rank: int, number: int) -> Path:
         return self.root / "candidates" / f"{rank:05d}" / f"{number:04d}.keys.bin"
@@ -95,31 +99,7 @@ class _Layout:
         return self.root / "candidates" / f"{rank:05d}" / f"{number:04d}.prints.bin"
 
     def decisions(self, rank: int) -> Path:
-        return self.root / "decisions" / f"{rank:05d}.npz"
-
-    def metas(self) -> list[dict]:
-        """Every candidate task's meta, in rank order, checked to be complete."""
-        paths = sorted((self.root / "candidates" / "meta").glob("*.json"))
-        if not paths:
-            raise InputError(f"no select candidates under {self.root}: run SelectCandidates first")
-        metas = [json.loads(path.read_text()) for path in paths]
-        world_size = metas[0]["world_size"]
-        if len(metas) != world_size:
-            raise InputError(f"{len(metas)} of {world_size} select candidate tasks finished under {self.root}")
-        return metas
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(payload)
-    tmp.replace(path)
-
-
-def _memmap(path: Path, dtype: np.dtype, rows: int, shape: tuple[int, ...] = ()) -> np.ndarray:
-    if rows == 0:
-        return np.zeros((0, *shape), dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r", shape=(rows, *shape))
+        return self.rank_file("decisions", rank, ".npz")
 
 
 class _CandidateFile:
@@ -127,11 +107,9 @@ class _CandidateFile:
 
     buffer_rows = 1024
 
-    def __init__(self, layout: _Layout, rank: int, number: int):
+    def __init__(self, files: _SelectFiles, rank: int, number: int):
         self.number = number
-        self.targets = (layout.keys(rank, number), layout.prints(rank, number))
-        self.targets[0].parent.mkdir(parents=True, exist_ok=True)
-        self.handles = [open(path.with_name(path.name + ".tmp"), "wb") for path in self.targets]  # noqa: SIM115
+        self.outputs = (AtomicFile(files.keys(rank, number)), AtomicFile(files.prints(rank, number)))
         self.keys = np.zeros(self.buffer_rows, dtype=KEY_DTYPE)
         self.prints = np.zeros((self.buffer_rows, SLOTS), dtype=np.uint16)
         self.filled = 0
@@ -146,19 +124,18 @@ class _CandidateFile:
             self._flush()
 
     def _flush(self) -> None:
-        self.handles[0].write(self.keys[: self.filled].tobytes())
-        self.handles[1].write(self.prints[: self.filled].tobytes())
+        self.outputs[0].write(self.keys[: self.filled].tobytes())
+        self.outputs[1].write(self.prints[: self.filled].tobytes())
         self.filled = 0
 
     def abort(self) -> None:
-        for handle in self.handles:
-            handle.close()
+        for output in self.outputs:
+            output.abort()
 
     def close(self) -> None:
         self._flush()
-        for handle, target in zip(self.handles, self.targets, strict=True):
-            handle.close()
-            Path(handle.name).replace(target)
+        for output in self.outputs:
+            output.commit()
 
 
 # ----------------------------------------------------------------------------- stage 1
@@ -192,30 +169,26 @@ class SelectCandidates(PipelineStep):
         return -math.inf if math.isnan(value) else value
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        from filters.dedup import stable_key
-        from filters.shingles import exact_hash
-
-        layout = _Layout(Path(self.work_dir))
+        work = _SelectFiles(self.work_dir)
         files: dict[str, _CandidateFile] = {}
         index = -1
         try:
             for index, doc in enumerate(data):
                 lang = record_lang(doc)
                 if lang not in files:
-                    files[lang] = _CandidateFile(layout, rank, len(files))
+                    files[lang] = _CandidateFile(work, rank, len(files))
                 key = stable_key(doc, 0 if doc.id else exact_hash(doc.text))
                 files[lang].add(self.value(doc), key, index, fingerprint(doc.text))
                 self.stat_update("select_candidates")
                 yield doc
-        except BaseException:  # a failed task leaves temporary files only, never a meta
+        except BaseException:  # a failed task leaves no candidate file and never a meta
             for file in files.values():
                 file.abort()
             raise
         for file in files.values():
             file.close()
-        meta = {"world_size": world_size, "docs": index + 1, "slots": SLOTS,
-                "languages": {lang: {"file": f.number, "rows": f.rows} for lang, f in sorted(files.items())}}
-        _write_atomic(layout.meta(rank), json.dumps(meta).encode())
+        work.write_meta(rank, world_size, index + 1, slots=SLOTS,
+                        languages={lang: {"file": f.number, "rows": f.rows} for lang, f in sorted(files.items())})
 
 
 # ----------------------------------------------------------------------------- stage 2
@@ -265,15 +238,15 @@ class SelectDecide(PipelineStep):
     def __init__(self, work_dir: str, budget: int | dict[str, int], diversity_threshold: float | None = 0.7):
         super().__init__()
         if isinstance(budget, dict):  # keys in any code the user likes: sw, swa, swh, swh_Latn
-            from curation.languages import normalize_lang
-
-            budget = {key if key == "*" else normalize_lang(key): value for key, value in budget.items()}
+            try:
+                budget = {key if key == "*" else normalize_lang(key): value for key, value in budget.items()}
+            except ValueError as e:
+                raise RecipeError(f"budget: {e}") from None
         if diversity_threshold:
             SelectedPrints(diversity_threshold)  # a bad threshold fails here, when the recipe compiles
         self.work_dir = work_dir
         self.budget = budget
         self.diversity_threshold = diversity_threshold
-        self.peak_window = 0  # the most candidates held at once (the memory bound the tests check)
 
     def language_budget(self, lang: str) -> int:
         if isinstance(self.budget, int):
@@ -283,8 +256,8 @@ class SelectDecide(PipelineStep):
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
         if world_size != 1:
             raise RecipeError(f"SelectDecide runs as exactly 1 task, got {world_size}")
-        layout = _Layout(Path(self.work_dir))
-        metas = layout.metas()
+        files = _SelectFiles(self.work_dir)
+        metas = files.metas()
         languages = sorted({lang for meta in metas for lang in meta["languages"]})
         selected: dict[int, list[int]] = {r: [] for r in range(len(metas))}
         near: dict[int, list[int]] = {r: [] for r in range(len(metas))}
@@ -294,17 +267,13 @@ class SelectDecide(PipelineStep):
                 entry = meta["languages"].get(lang)
                 if entry is not None and entry["rows"]:
                     number, rows = entry["file"], entry["rows"]
-                    sources.append(_Source(source_rank, _memmap(layout.keys(source_rank, number), KEY_DTYPE, rows),
-                                           _memmap(layout.prints(source_rank, number), np.uint16, rows, (SLOTS,))))
+                    sources.append(_Source(source_rank, memmap(files.keys(source_rank, number), KEY_DTYPE, rows),
+                                           memmap(files.prints(source_rank, number), np.uint16, rows, (SLOTS,))))
             self._decide_language(lang, sources, selected, near)
         for source_rank in range(len(metas)):
             chosen = np.array(sorted(selected[source_rank]), dtype=np.uint32)
             repeats = np.array(sorted(near[source_rank]), dtype=np.uint32)
-            path = layout.decisions(source_rank)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp.npz")
-            np.savez(tmp, selected=chosen, near=repeats)
-            tmp.replace(path)
+            save_npz(files.decisions(source_rank), selected=chosen, near=repeats)
 
     def _decide_language(self, lang: str, sources: list[_Source], selected: dict[int, list[int]],
                          near: dict[int, list[int]]) -> None:
@@ -350,48 +319,32 @@ class SelectDecide(PipelineStep):
                 if len(best) == window:  # only what beats the current last can get in
                     part = part[_ahead(part, best[-1])]
                 best = _rank_order(np.concatenate([best, part]))[:window]
-                self.peak_window = max(self.peak_window, len(best))
         return best
 
 
 # ----------------------------------------------------------------------------- stage 3
 
 
-class SelectFilter(Filter):
+class SelectFilter(PositionalFilter):
     """Keeps the records SelectDecide selected; drops the others as `near_selected` or `over_budget`.
 
     Must run with the same task count as the stage that ran SelectCandidates, each task seeing its
-    rank's records in the same order; a different task count or record count raises RecipeError.
+    rank's records in the same order; a different task count or record count raises RunStateError.
     """
 
     name = "select"
 
-    def __init__(self, work_dir: str, rejects: DiskWriter | None = None):
-        super().__init__(rejects)
+    def __init__(self, work_dir: str, outputs: SideOutputs | None = None):
+        super().__init__(_SelectFiles(work_dir), outputs)
         self.work_dir = work_dir
-        self._verdict: bool | tuple[bool, str] = True
+        self._selected: set[int] = set()
+        self._near: set[int] = set()
 
-    def keep(self, doc: Document) -> bool | tuple[bool, str]:
-        return self._verdict
+    def load_decisions(self, rank: int) -> None:
+        with np.load(self.files.decisions(rank)) as decisions:
+            self._selected, self._near = set(decisions["selected"].tolist()), set(decisions["near"].tolist())
 
-    def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        layout = _Layout(Path(self.work_dir))
-        meta = read_stage_meta(layout.meta(rank), world_size, "SelectFilter", "SelectCandidates")
-        with np.load(layout.decisions(rank)) as decisions:
-            selected, near = set(decisions["selected"].tolist()), set(decisions["near"].tolist())
-        yield from super().run(self._decided(data, rank, meta["docs"], selected, near), rank, world_size)
-
-    def _decided(self, data: Iterable[Document], rank: int, expected: int, selected: set[int],
-                 near: set[int]) -> Iterator[Document]:
-        """The records, each with its verdict set just before `keep` is asked for it."""
-        index = -1
-        for index, doc in enumerate(data):
-            if index >= expected:
-                raise RecipeError(f"rank {rank} has more records than SelectCandidates saw ({expected})")
-            if index in selected:
-                self._verdict = True
-            else:
-                self._verdict = (False, "near_selected" if index in near else "over_budget")
-            yield doc
-        if index + 1 != expected:
-            raise RecipeError(f"rank {rank} has {index + 1} records, SelectCandidates saw {expected}")
+    def keep_at(self, position: int, doc: Document) -> bool | tuple[bool, str]:
+        if position in self._selected:
+            return True
+        return False, "near_selected" if position in self._near else "over_budget"

@@ -114,8 +114,3 @@ def stop_words(lang: str, script: str | None = None) -> frozenset[str] | None:
 def _list_script(code: str) -> str:
     script = dominant_script(_STOP_WORDS[code])[0]
     return _SAME_SCRIPT.get(script, script)
-
-
-def languages_with_stop_words() -> list[str]:
-    """ISO 639-3 codes that have a built-in list."""
-    return sorted(_STOP_WORDS)

@@ -12,7 +12,7 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
-from curation.errors import RecipeError
+from curation.errors import RecipeError, RunStateError
 from filters.dedup import (
     ContainmentConfig,
     DedupBuckets,
@@ -23,11 +23,11 @@ from filters.dedup import (
 )
 from filters.minhash import (
     MinHashConfig,
+    _seed_words,
     estimate_jaccard,
-    k_permutation_signature,
     one_permutation_signature,
 )
-from filters.shingles import exact_hash, normalize_for_dedup, shingle_hashes
+from filters.shingles import exact_hash, mix64, normalize_for_dedup, shingle_hashes
 
 ENGLISH = (
     "The old lighthouse on the northern cliff was restored last spring by a group of volunteers. "
@@ -169,6 +169,15 @@ def test_shingles_are_deterministic_and_position_independent():
     assert alone.tolist() == [9309764015003881281], "fixed constants: same value in every process"
 
 
+def k_permutation_signature(shingles: np.ndarray, num_hashes: int, seed: int) -> np.ndarray:
+    """Classic MinHash, the reference the one-permutation signature is measured against: slot j is
+    the min over shingles of mix64(shingle ^ seed_j)."""
+    if len(shingles) == 0:
+        return np.full(num_hashes, np.iinfo(np.uint64).max, dtype=np.uint64)
+    seeds = _seed_words(seed, num_hashes, salt=2)
+    return mix64(shingles[:, None] ^ seeds[None, :]).min(axis=0)
+
+
 @pytest.mark.parametrize("signature", [one_permutation_signature, k_permutation_signature])
 def test_signature_estimates_jaccard(signature):
     rng = np.random.default_rng(0)
@@ -188,6 +197,13 @@ def test_signature_estimates_jaccard(signature):
 
 def test_config_documents_its_threshold():
     assert MinHashConfig().lsh_threshold == pytest.approx(0.719, abs=1e-3)
+
+
+@pytest.mark.parametrize("setting", ["num_bands", "rows_per_band", "ngram"])
+def test_config_refuses_a_non_positive_setting_by_name(setting):
+    # An exception, not an assert: `python -O` must not let a zero-band config through.
+    with pytest.raises(RecipeError, match=f"{setting} must be positive, got 0"):
+        MinHashConfig(**{setting: 0})
 
 
 def test_effective_containment_threshold_is_stricter_for_short_texts():
@@ -242,9 +258,9 @@ def test_filter_refuses_a_different_task_count(tmp_path):
     list(DedupSignatures(work_dir).run(iter(docs), rank=0, world_size=1))
     DedupBuckets(work_dir).run(None, rank=0, world_size=1)
     DedupClusters(work_dir).run(None, rank=0, world_size=1)
-    with pytest.raises(RecipeError, match="same task count"):
+    with pytest.raises(RunStateError, match="same task count"):
         list(DedupFilter(work_dir).run(iter(docs), rank=0, world_size=2))
-    with pytest.raises(RecipeError, match="docs"):
+    with pytest.raises(RunStateError, match="docs"):
         list(DedupFilter(work_dir).run(iter(docs[:1]), rank=0, world_size=1))
 
 

@@ -14,7 +14,7 @@ import pytest
 from datatrove.data import Document
 
 import filters.select as select_module
-from curation.errors import RecipeError
+from curation.errors import RecipeError, RunStateError
 from curation.novelty import char_shingles, similarity
 from filters.dedup import stable_key
 from filters.diversity import SLOTS, SelectedPrints, char_shingle_hashes, fingerprint
@@ -96,10 +96,17 @@ def test_one_task_holding_all_the_best_records_gives_the_global_top(tmp_path):
 def test_filter_refuses_a_different_task_count(tmp_path):
     docs = [doc(i, "swh_Latn", 0.5, t) for i, t in enumerate(SW)]
     run_select(tmp_path, [docs], budget=2)
-    with pytest.raises(RecipeError, match="same task count"):
+    with pytest.raises(RunStateError, match="same task count"):
         list(SelectFilter(str(tmp_path / "select")).run(iter(docs), rank=0, world_size=2))
-    with pytest.raises(RecipeError, match="records"):
+    with pytest.raises(RunStateError, match="records"):
         list(SelectFilter(str(tmp_path / "select")).run(iter(docs[:3]), rank=0, world_size=1))
+
+
+def test_bad_settings_are_recipe_errors_that_name_the_setting(tmp_path):
+    with pytest.raises(RecipeError, match="budget: .*qqq"):
+        SelectDecide(str(tmp_path), {"qqq": 3})
+    with pytest.raises(RecipeError, match="diversity_threshold"):
+        SelectDecide(str(tmp_path), 3, diversity_threshold=1.5)
 
 
 # ----------------------------------------------------------------------------- fingerprints
@@ -169,6 +176,17 @@ def reference_selection(docs: list[Document], budget: int, threshold: float) -> 
 
 def test_deciding_holds_a_window_bounded_by_the_budget_not_the_input(tmp_path, monkeypatch):
     monkeypatch.setattr(select_module, "CHUNK_ROWS", 500)  # read the key files in many chunks
+    # The most candidates held at once: a window only grows while it is filled, so its final size is its peak.
+    peak_window = 0
+    next_window = SelectDecide._next_window
+
+    def measured(self, *args):
+        nonlocal peak_window
+        window = next_window(self, *args)
+        peak_window = max(peak_window, len(window))
+        return window
+
+    monkeypatch.setattr(SelectDecide, "_next_window", measured)
     rng = random.Random(0)
     repeated = "Eleza jinsi ya kupika wali kwa nazi na maharagwe."
     docs = []
@@ -179,7 +197,7 @@ def test_deciding_holds_a_window_bounded_by_the_budget_not_the_input(tmp_path, m
         docs.append(Document(text=text, id=f"r{i}", metadata={"scores": {"confidence": score}}))
     budget = 50
     kept, counters, decide = run_select(tmp_path, [docs[0::3], docs[1::3], docs[2::3]], budget=budget)
-    assert decide.peak_window <= window_rows(budget) < len(docs) / 10
+    assert 0 < peak_window <= window_rows(budget) < len(docs) / 10
     assert decide.stats["passes/und"].total > 1
     assert sorted(kept) == sorted(reference_selection(docs, budget, 0.7))
     assert counters["dropped/und/near_selected"] == 599
