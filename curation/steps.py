@@ -158,16 +158,3 @@ class Filter(CountedStep):
         scores = self.scores_to_record(doc)
         if scores:
             recorder.record(lang, scores, kept)
-
-
-def read_stage_meta(path: Path, world_size: int, reader: str, writer: str) -> dict[str, Any]:
-    """The meta file a first-stage task left for the task of the same rank in a later stage, checked
-    to come from a run with the same task count (records are identified by rank and position)."""
-    meta = json.loads(path.read_text()) if path.exists() else None
-    if meta is None or meta["world_size"] != world_size:
-        expected = meta["world_size"] if meta else "?"
-        from curation.errors import RecipeError
-
-        raise RecipeError(f"{reader} runs with {world_size} tasks but {writer} ran with {expected}: both stages "
-                          "must use the same task count (records are identified by rank and position)")
-    return meta

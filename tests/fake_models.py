@@ -8,8 +8,15 @@ the requests that reached the "model" across processes and runs.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from curation.llm.fake import FakeEngine
+
+
+def count_calls(calls_file: str | Path) -> int:
+    """Requests that reached a fake engine with a calls file (one line each), across processes."""
+    path = Path(calls_file)
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
 
 # Distinct Swahili tasks the fake model "invents", in order, across calls.
 SWAHILI_TASKS = [

@@ -17,8 +17,9 @@ from datatrove.data import Document
 
 from curation.errors import RecipeError, RetryableError
 from curation.llm.cache import CachedEngine, RequestCache
-from curation.llm.fake import FakeEngine, count_calls, pseudo_score
+from curation.llm.fake import FakeEngine, pseudo_score
 from filters.confidence import ConfidenceFilter, agreement, percentiles, split_chat
+from tests.fake_models import count_calls
 
 ANSWERS = {  # what the fake model answers, per question
     "What is the capital of France?": "The capital of France is Paris.",

@@ -17,8 +17,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from curation.llm.fake import count_calls
 from tests.conftest import QUICKSTART_DATA, REPO, load_stats, run_cli, step_stats, write_recipe
+from tests.fake_models import count_calls
 
 
 def generation_recipe(tmp_path: Path, name: str, calls: Path, **generate) -> dict:

@@ -123,8 +123,8 @@ def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from curation.llm.engines import build_engine, model_label
     from curation.llm.bundled import resolve_model
+    from curation.llm.engines import build_engine, model_label
     from curation.llm.types import ScoreRequest
     from curation.llm.vllm_engine import VLLMEngine
     from curation.recipe import LLMSpec

@@ -13,7 +13,6 @@ import math
 import string
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from curation.llm.types import ChatRequest, Completion, ScoreRequest, ScoreResult
 
@@ -99,8 +98,3 @@ class FakeEngine:
                 with open(self.calls_file, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(request.cache_key(self.model_name)) + "\n")
         return results
-
-
-def count_calls(calls_file: str | Path) -> int:
-    path = Path(calls_file)
-    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
