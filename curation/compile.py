@@ -56,7 +56,7 @@ from curation.recipe import (
 )
 from curation.shards import ShardWriter
 from curation.stats import CountedStepRef, Finalize
-from curation.steps import CountedStep, SideOutputs
+from curation.steps import CountedStep, Filter, SideOutputs
 from filters.confidence import ConfidenceFilter
 from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
 from filters.heuristics import QualityFilter
@@ -85,11 +85,11 @@ class Compiling:
     recipe: Recipe
     layout: RunLayout
 
-    def outputs(self, step: str, stage: str, rejects_folder: str | None = None) -> SideOutputs:
-        """The side outputs of step `step` in stage `stage`: rejects when the recipe asks for them
-        (under `rejects/<rejects_folder or step>/`), the report's sketches always."""
+    def outputs(self, step: str, stage: str, rejects_folder: str | None = None, drops: bool = True) -> SideOutputs:
+        """The side outputs of step `step` in stage `stage`: rejects when the step drops records and the
+        recipe asks for them (under `rejects/<rejects_folder or step>/`), the report's sketches always."""
         rejects = None
-        if self.recipe.dataset.rejects:
+        if drops and self.recipe.dataset.rejects:
             rejects = JsonlWriter(str(self.layout.rejects(rejects_folder or step)), output_filename="${rank}.jsonl.gz")
         return SideOutputs(rejects=rejects, distributions=str(self.layout.distributions(stage)))
 
@@ -133,7 +133,7 @@ def custom_step(spec: CustomStep, compiling: Compiling, stage: str) -> PipelineS
         raise RecipeError(f"custom step {spec.use}: bad args ({e})") from None
     if isinstance(step, CountedStep):
         # A user's class need not pass `outputs` on to our base: its filter still gets rejects and sketches.
-        step.outputs = compiling.outputs(step.name, stage)
+        step.outputs = compiling.outputs(step.name, stage, drops=isinstance(step, Filter))
     return step
 
 
@@ -271,7 +271,7 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
     if (confidence := recipe.step("confidence")) is not None:  # generated records are scored too
         scoring.append(build_step("confidence", confidence, compiling, "generate", rejects_folder="confidence-generated"))
     writer = ShardWriter(str(layout.staging), languages, recipe.dataset.rows_per_shard, prefix="generated-",
-                         outputs=compiling.outputs("write", "generate"))
+                         outputs=compiling.outputs("write", "generate", drops=False))
     return Stage("generate", [generate, verify, *scoring, writer], max(1, min(recipe.llm.tasks, len(languages))))
 
 
@@ -315,8 +315,9 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
         stages.append(Stage("curate", [*pipeline, _handoff_writer(layout.docs)], tasks))
         pipeline = [IntermediateReader(str(layout.docs))]
     folders = language_folders(recipe)
-    stages.append(Stage("publish", [*pipeline, ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard,
-                                                           outputs=compiling.outputs("write", "publish"))], tasks))
+    writer = ShardWriter(str(layout.staging), folders, recipe.dataset.rows_per_shard,
+                         outputs=compiling.outputs("write", "publish", drops=False))
+    stages.append(Stage("publish", [*pipeline, writer], tasks))
 
     order = [CountedStepRef(stage.name, step.name) for stage in stages for step in stage.pipeline
              if isinstance(step, CountedStep)]
