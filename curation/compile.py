@@ -64,7 +64,7 @@ from filters.lid import LanguageID
 from filters.minhash import MinHashConfig
 from filters.select import SelectCandidates, SelectDecide, SelectFilter
 from filters.verify import VerifyStep
-from generators.stage import GenerateStep, build_generator, estimate_requests, sampling_of
+from generators.stage import GenerateStep, estimate_requests
 
 # `curate plan` shows the generators' own estimate through here (the CLI does not import the wings).
 __all__ = ["STEP_TYPES", "Stage", "compile_recipe", "estimate_requests", "plan"]
@@ -264,8 +264,7 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
     generate = GenerateStep(spec, recipe.llm, languages, str(layout.cache), str(layout.failures),
                             str(layout.staging), retry_attempt=retry_attempt,
                             progress_dir=str(layout.generation_progress))
-    for name, task in spec.tasks():  # a generator's complaint about its settings, before anything runs
-        build_generator(name, task, sampling_of(spec))
+    estimate_requests(spec)  # builds each generator and reads its files: complaints before anything runs
     verify = VerifyStep(**dict(spec.verify), outputs=compiling.outputs("verify", "generate"))
     scoring = []
     if (confidence := recipe.step("confidence")) is not None:  # generated records are scored too

@@ -26,7 +26,7 @@ from typing import Any
 
 from datatrove.data import Document
 
-from curation.errors import ParseError
+from curation.errors import ParseError, RecipeError
 from curation.languages import language
 from curation.llm.types import Completion, Sampling, request_for
 
@@ -233,10 +233,13 @@ def read_records(source: str | Path | Iterable[Mapping[str, Any]]) -> list[dict[
     if not isinstance(source, str | Path):
         return [dict(record) for record in source]
     path = Path(source)
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        return list(json.loads(text))
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            return list(json.loads(text))
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:  # a file the recipe names
+        raise RecipeError(f"{path}: cannot read it as JSONL ({e.__class__.__name__}: {e})") from None
 
 
 def bundled_lines(name: str) -> list[str]:

@@ -74,7 +74,11 @@ def estimate_requests(spec: GenerateSpec) -> dict[str, dict[str, int]]:
     lang = spec.languages[0]
     estimate: dict[str, dict[str, int]] = {}
     for name, task in spec.tasks():
-        prompts = build_generator(name, task, sampling_of(spec)).estimate_prompts(lang)
+        generator = build_generator(name, task, sampling_of(spec))
+        try:
+            prompts = generator.estimate_prompts(lang)  # reads the files the task names (translate's source)
+        except RecipeError as e:
+            raise RecipeError(f"generate.{name}: {e}") from None
         estimate[name] = {"prompts": prompts, "max_generated_tokens": prompts * spec.max_tokens * spec.n}
     return estimate
 

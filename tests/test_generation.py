@@ -119,3 +119,17 @@ def test_plan_estimates_prompts_and_tokens_per_language(tmp_path):
     dialogue_row = next(line for line in result.output.splitlines() if "dialogue" in line)
     assert "3" in dialogue_row and "300" in dialogue_row
     assert not (tmp_path / "calls.txt").exists()  # planning asks the model nothing
+
+
+def test_a_generation_file_that_cannot_be_read_is_one_line_before_anything_runs(tmp_path):
+    calls = tmp_path / "calls.txt"
+    recipe = generation_recipe(tmp_path, "bad", calls, translate={"source": str(tmp_path / "missing.jsonl")})
+    result = run_cli("plan", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 2
+    assert "generate.translate:" in result.output and "missing.jsonl: cannot read it" in result.output
+    assert "Traceback" not in result.output
+    (tmp_path / "seeds.jsonl").write_text("not json\n")
+    recipe = generation_recipe(tmp_path, "bad", calls, instruction={"seeds": str(tmp_path / "seeds.jsonl")})
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 2 and "generate.instruction:" in result.output
+    assert not (tmp_path / "bad" / "data").exists() and not calls.exists()  # nothing ran, nothing was asked
