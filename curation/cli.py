@@ -226,6 +226,32 @@ def _push(output: Path, repo_id: str, *, private: bool, endpoint: str | None, re
                           "this run and were left in place; the card's configs still load them", highlight=False)
 
 
+@app.command("lid")
+def lid_command(
+    list_: Annotated[bool, typer.Option("--list", help="List the languages the lid step can keep.")] = False,
+    model: Annotated[str | None, typer.Option(help="A fastText LID model file (default: the bundled lid.176).")] = None,
+    labels: Annotated[str, typer.Option(help="The model's label style: auto, lid176 or flores.")] = "auto",
+) -> None:
+    """The languages the `lid` step can identify and keep, and which detector vouches for each.
+
+    Example: `curate lid --list`, `curate lid --list --model glotlid.bin`
+    """
+    from curation.compile import language_table
+
+    if not list_:
+        _fail(RecipeError("curate lid: pass --list (the languages the lid step can keep)"))
+    if labels not in ("auto", "lid176", "flores"):
+        _fail(RecipeError(f"--labels {labels}: choose auto, lid176 or flores"))
+    try:
+        rows = language_table(model, labels)
+    except CurateError as e:
+        _fail(e)
+    table = Table("code", "name", "scripts", "vouched by", title=f"{len(rows)} languages")
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
+
+
 @app.command()
 def report(output: Annotated[Path, typer.Argument(help="A run's output folder (holds stats.json).")]) -> None:
     """(Re)build report.html from a run's stats.json.

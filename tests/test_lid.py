@@ -1,12 +1,15 @@
 """Language ID with the real lid.176 model: identification, the LanguageID step and its counts."""
 
 import pickle
+from pathlib import Path
 
 import pytest
 from datatrove.data import Document
 
 from curation.errors import RecipeError
-from filters.lid import LanguageID, LanguageIdentifier, default_min_score, lid176_model_path, load_lid176
+from filters.fasttext_lid import FastTextLID, _label_code, lid176_model_path, load_lid176
+from filters.lid import LanguageID, LanguageIdentifier, default_min_score
+from tests.conftest import run_cli
 
 SENTENCES = {
     "swh_Latn": "Watoto wengi katika kijiji hiki wanakwenda shuleni kila asubuhi pamoja na marafiki zao.",
@@ -104,9 +107,9 @@ def test_keep_with_a_script_restricts_the_script():
     assert _stat(step, "dropped/srp_Cyrl/lang_not_kept") == 1
 
 
-def test_keep_refuses_languages_lid176_cannot_see():
-    with pytest.raises(RecipeError, match="Hausa"):
-        LanguageID(keep=["ha"])
+def test_keep_refuses_languages_no_detector_can_see():
+    with pytest.raises(RecipeError, match="Akan"):  # neither lid.176 nor CLD3 knows it
+        LanguageID(keep=["ak"])
     with pytest.raises(RecipeError, match="closest"):
         LanguageID(keep=["swx"])
 
@@ -171,3 +174,66 @@ def test_step_is_picklable_before_and_after_use():
     _run(step, [Document(text=SENTENCES["swh_Latn"], id="0")])
     clone = pickle.loads(pickle.dumps(step))
     assert [d.metadata["lang"] for d in _run(clone, [Document(text=SENTENCES["swh_Latn"], id="1")])] == ["swh_Latn"]
+
+
+# Languages lid.176 lacks, written by the team (the quickstart sample's Hausa; Zulu and Igbo here).
+UNCOVERED = {
+    "hau_Latn": "Manoma da dama a yankin sun ce ruwan sama ya fara sauka da wuri a bana, kuma suna fatan samun amfanin gona mai yawa.",
+    "zul_Latn": "Izingane eziningi kule dolobhana ziya esikoleni njalo ekuseni nabangane bazo.",
+    "ibo_Latn": "Ọtụtụ ụmụaka nọ n'obodo a na-aga ụlọ akwụkwọ kwa ụtụtụ ha na ndị enyi ha.",
+}
+TINY_MODEL = str(Path(__file__).parent / "fixtures" / "tiny_lid.ftz")  # see fixtures/make_tiny_lid.py
+
+
+@pytest.mark.parametrize("lang", sorted(UNCOVERED))
+def test_cld3_vouches_for_languages_lid176_lacks(identifier, lang):
+    found = identifier.identify(UNCOVERED[lang])
+    assert found.lang == lang and found.score >= 0.9
+    assert lang.split("_")[0] in identifier.languages()
+
+
+def test_hausa_can_be_kept():
+    step = LanguageID(keep=["ha"])
+    docs = [Document(text=UNCOVERED["hau_Latn"], id="ha"), Document(text=SENTENCES["swh_Latn"], id="sw")]
+    assert [d.id for d in _run(step, docs)] == ["ha"]
+    assert _stat(step, "kept/hau_Latn") == 1 and _stat(step, "dropped/swh_Latn/lang_not_kept") == 1
+
+
+def test_a_plugged_fasttext_model_with_flores_labels():
+    step = LanguageID(keep=["hau_Latn", "sw"], model=TINY_MODEL)  # labels: auto reads `__label__hau_Latn`
+    assert step.identifier.model.languages() == {"eng", "swh", "hau", "yor"}
+    docs = [Document(text="Ina son ka sosai, kuma ina fatan za ka zo gobe da safe.", id="ha"),
+            Document(text="Habari ya asubuhi rafiki yangu, nimefurahi kukuona leo.", id="sw"),
+            Document(text="The weather was lovely and we walked to the market together.", id="en")]
+    kept = _run(step, docs)
+    assert [(d.id, d.metadata["lang"]) for d in kept] == [("ha", "hau_Latn"), ("sw", "swh_Latn")]
+    assert _stat(step, "dropped/eng_Latn/lang_not_kept") == 1
+    assert pickle.loads(pickle.dumps(step)).identifier.identify(docs[0].text).lang == "hau_Latn"
+
+
+def test_the_bundled_model_loaded_by_path_answers_as_the_default(identifier):
+    by_path = LanguageIdentifier(model=FastTextLID(str(lid176_model_path()), labels="lid176"))
+    for text in SENTENCES.values():
+        assert by_path.identify(text) == identifier.identify(text)
+
+
+def test_unknown_labels_of_a_plugged_model_are_kept_verbatim(caplog):
+    unknown: list[str] = []
+    assert _label_code("xqz_Latn", "flores", unknown) == "xqz" and unknown == ["xqz_Latn"]
+    assert _label_code("swh_Latn", "flores", []) == "swh" and _label_code("sw", "lid176", []) == "swh"
+
+
+def test_a_model_path_that_cannot_be_loaded_is_a_recipe_error(tmp_path):
+    bad = tmp_path / "nope.bin"
+    bad.write_text("not a model")
+    with pytest.raises(RecipeError, match="cannot load it as a fastText model"):
+        LanguageID(model=str(bad))
+
+
+def test_curate_lid_list_names_each_language_and_who_vouches_for_it():
+    result = run_cli("lid", "--list")
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") == 5}
+    assert "lid.176" in rows["swh"] and "CLD3" in rows["hau"] and "Hausa" in rows["hau"]
+    plugged = run_cli("lid", "--list", "--model", TINY_MODEL)
+    assert plugged.exit_code == 0 and "tiny_lid.ftz" in plugged.output
