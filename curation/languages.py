@@ -297,3 +297,8 @@ def split_tag(tag: str) -> tuple[str, str]:
 def are_confusable(a: str, b: str) -> bool:
     """Whether two canonical codes belong to one confusable group."""
     return a != b and any(a in group and b in group for group in CONFUSABLE_GROUPS)
+
+
+def confusable_with(code: str) -> frozenset[str]:
+    """The languages in `code`'s confusable groups (itself included when it has any)."""
+    return frozenset(c for group in CONFUSABLE_GROUPS if code in group for c in group)

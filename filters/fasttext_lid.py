@@ -88,14 +88,9 @@ class FastTextLID:
     def label_codes(self) -> dict[str, str]:
         """Every label of the model (without `__label__`) -> its canonical code (or verbatim code)."""
         if self._codes is None:
-            # fasttext-predict has no get_labels; a prediction with k=-1 returns the labels whose
-            # probability is not 0 for that text, so a few texts in different scripts collect them.
-            found: dict[str, None] = {}
-            for probe in _LABEL_PROBES:
-                found.update(dict.fromkeys(self.model.predict(probe, k=-1)[0]))
-            labels = [label.removeprefix(LID_LABEL_PREFIX) for label in found]
-            if self.is_bundled:
-                labels += [label for label in lid176_label_to_code() if label not in labels]
+            # fasttext-predict has no get_labels; a prediction with k=-1 and a negative threshold
+            # returns every label (with the default threshold, labels whose probability is 0 are left out).
+            labels = [label.removeprefix(LID_LABEL_PREFIX) for label in self.model.predict("a", k=-1, threshold=-1.0)[0]]
             self._style = self.labels if self.labels != "auto" else _detect_style(labels)
             unknown: list[str] = []
             self._codes = {label: _label_code(label, self._style, unknown) for label in labels}
@@ -121,10 +116,6 @@ class FastTextLID:
             code = codes[name]
             dist[code] = dist.get(code, 0.0) + float(p)
         return dist
-
-
-# Texts in several scripts whose k=-1 predictions together name a model's labels.
-_LABEL_PROBES = ("a", "the water", "вода", "水", "ماء", "पानी", "น้ำ", "ውሃ", "ജലം", "νερό", "물", "ཆུ")
 
 
 def _detect_style(labels: list[str]) -> Literal["lid176", "flores"]:

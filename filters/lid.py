@@ -35,13 +35,14 @@ from langdetect.lang_detect_exception import LangDetectException
 from curation.errors import RecipeError
 from curation.languages import (
     are_confusable,
+    confusable_with,
     lang_tag,
     language,
     normalize_lang,
     split_tag,
 )
 from curation.steps import Filter, SideOutputs, record_lang
-from filters.detectors import cld3_languages, cld3_top
+from filters.detectors import cld3_languages, cld3_top, lingua_confidences, lingua_languages
 from filters.fasttext_lid import FastTextLID, LabelStyle
 from filters.scripts import NO_SCRIPT, dominant_script, script_counts
 
@@ -73,6 +74,13 @@ MIN_LETTERS_TO_JUDGE = 20
 ORTHOGRAPHY_HINTS: dict[str, tuple[re.Pattern[str], float]] = {
     "yor": (re.compile("[ẹọṣẸỌṢǹǸ]"), 1000.0),
 }
+
+# lingua is asked among fastText's best LINGUA_CANDIDATES (and the best one's confusable group)
+# when a text is short, fastText's best is below LINGUA_WHEN_BELOW, or the best two are confusable.
+LINGUA_CANDIDATES = 10
+LINGUA_WHOLE_SCRIPT_BELOW = 0.5
+LINGUA_WHEN_BELOW = 0.9
+LINGUA_WEIGHT = 0.8
 
 # CLD3 vouches for a language the model cannot output (Hausa, Igbo, Zulu... for lid.176) when it is
 # at least this sure and the model's best guess is below VOUCH_WHEN_MODEL_BELOW (lid.176 gives
@@ -193,6 +201,19 @@ def apply_hints(dist: dict[str, float], hinted: list[str]) -> dict[str, float]:
     return {code: p / total for code, p in boosted.items()}
 
 
+def blend(dist: dict[str, float], second: dict[str, float], weight: float) -> dict[str, float]:
+    """Re-divide the mass `dist` gives `second`'s languages by `second`'s opinion (weight 0: not at
+    all, 1: all the way); every other language keeps its probability, and the total stays 1."""
+    mass = sum(dist.get(code, 0.0) for code in second)
+    total = sum(second.values())
+    if total <= 0 or mass <= 0:
+        return dist
+    blended = dict(dist)
+    for code, p in second.items():
+        blended[code] = (1 - weight) * dist.get(code, 0.0) + weight * mass * p / total
+    return blended
+
+
 def blend_langdetect(dist: dict[str, float], second: dict[str, float], weight: float) -> dict[str, float]:
     """Re-divide fastText's mass on langdetect's languages by langdetect's opinion.
 
@@ -230,7 +251,7 @@ class LanguageIdentifier:
     def __init__(
         self,
         short_text_chars: int = DEFAULT_SHORT_TEXT_CHARS,
-        use_langdetect: bool = True,
+        use_langdetect: bool = False,
         langdetect_weight: float = LANGDETECT_WEIGHT,
         unsure_below: float = UNSURE_BELOW,
         use_script: bool = True,
@@ -238,7 +259,11 @@ class LanguageIdentifier:
         top_candidates: int = 5,
         model: FastTextLID | None = None,
         vouch: bool = True,
+        use_lingua: bool = True,
+        lingua_weight: float = LINGUA_WEIGHT,
     ):
+        self.use_lingua = use_lingua
+        self.lingua_weight = lingua_weight
         self.model = model or _bundled_model()
         # Languages only CLD3 knows: it vouches for them (see `_vouched`); their scripts bound when it is asked.
         self.vouch_for = cld3_languages() - self.model.languages() if vouch else frozenset()
@@ -302,10 +327,28 @@ class LanguageIdentifier:
         if self.use_script:
             dist = script_consistent(dist, script)
         dist = apply_hints(dist, hinted)
+        if self.use_lingua:
+            dist = self._ask_lingua(dist, text, script, short)
         if self._wants_second_opinion(dist, script, short):
             second = langdetect_distribution(text[:LANGDETECT_MAX_CHARS])
             dist = blend_langdetect(dist, second, self.langdetect_weight)
         return dist
+
+    def _ask_lingua(self, dist: dict[str, float], text: str, script: str, short: bool) -> dict[str, float]:
+        """lingua's opinion among fastText's candidates, when the text is short, fastText is unsure
+        or its two best are confusable neighbours: the mass of the candidates lingua knows is
+        re-divided by lingua's confidence (weighted by `lingua_weight`)."""
+        if not dist:
+            return dist
+        ranked = sorted(dist.items(), key=lambda item: item[1], reverse=True)[:LINGUA_CANDIDATES]
+        (best, p_best), second = ranked[0], ranked[1] if len(ranked) > 1 else (None, 0.0)
+        if not (short or p_best < LINGUA_WHEN_BELOW or (second[0] and are_confusable(best, second[0]))):
+            return dist
+        candidates = frozenset(code for code, _ in ranked) | confusable_with(best)
+        if short and p_best < LINGUA_WHOLE_SCRIPT_BELOW:  # fastText's top list often misses a word's language
+            candidates |= lingua_languages() & languages_in_script(script, self.model)
+        confidences = lingua_confidences(text[:LANGDETECT_MAX_CHARS], candidates)
+        return blend(dist, confidences, self.lingua_weight) if confidences else dist
 
     def _wants_second_opinion(self, dist: dict[str, float], script: str, short: bool) -> bool:
         if not self.use_langdetect or not self._langdetect_can_help(script) or not dist:
@@ -440,14 +483,15 @@ class LanguageID(Filter):
         label_only: bool = False,
         per_turn: bool = True,
         short_text_chars: int = DEFAULT_SHORT_TEXT_CHARS,
-        use_langdetect: bool = True,
+        use_langdetect: bool = False,
+        use_lingua: bool = True,
         model: str | None = None,
         labels: LabelStyle = "auto",
         outputs: SideOutputs | None = None,
     ):
         super().__init__(outputs)
         self.identifier = LanguageIdentifier(short_text_chars=short_text_chars, use_langdetect=use_langdetect,
-                                             model=FastTextLID(model, labels) if model else None)
+                                             use_lingua=use_lingua, model=FastTextLID(model, labels) if model else None)
         known = self.identifier.languages()
         self.keep_langs = None if keep is None else [_parse_keep(code, known) for code in keep]
         self.min_score = min_score if isinstance(min_score, float | int | None) else {
