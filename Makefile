@@ -41,6 +41,8 @@ test: install browser
 bench: install
 	$(BIN)/pip install -q -e ".[dev,bench]"
 	PYTHONPATH=. $(BIN)/python bench/bench_lid.py
+	PYTHONPATH=. $(BIN)/python bench/bench_lid_ensemble.py --lingua-only
+	PYTHONPATH=. $(BIN)/python bench/bench_lid_ensemble.py
 	PYTHONPATH=. $(BIN)/python bench/bench_heuristics.py
 	PYTHONPATH=. $(BIN)/python bench/bench_minhash.py
 	PYTHONPATH=. $(BIN)/python bench/bench_curation.py

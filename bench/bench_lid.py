@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from curation.languages import language, lid176_label_to_code  # noqa: E402
+from curation.languages import LID_LABEL_PREFIX, language, lid176_label_to_code  # noqa: E402
 from filters import fasttext_lid, lid  # noqa: E402
 
 FLORES_DIR = REPO.parent / "shared" / "data" / "flores200-dev"
@@ -69,7 +69,7 @@ def _lid176_writes(code: str, script: str) -> bool:
 
 def raw_lid176(text: str) -> str:
     labels, _ = fasttext_lid.load_lid176().predict(text.replace("\n", " "), k=1)
-    return lid176_label_to_code()[labels[0].removeprefix(lid.LID_LABEL_PREFIX)]
+    return lid176_label_to_code()[labels[0].removeprefix(LID_LABEL_PREFIX)]
 
 
 def langdetect_alone(text: str) -> str:
