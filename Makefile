@@ -43,6 +43,7 @@ bench: install
 	PYTHONPATH=. $(BIN)/python bench/bench_lid.py
 	PYTHONPATH=. $(BIN)/python bench/bench_lid_ensemble.py --lingua-only
 	PYTHONPATH=. $(BIN)/python bench/bench_lid_ensemble.py
+	PYTHONPATH=. $(BIN)/python bench/bench_lid_detectors.py
 	PYTHONPATH=. $(BIN)/python bench/bench_heuristics.py
 	PYTHONPATH=. $(BIN)/python bench/bench_minhash.py
 	PYTHONPATH=. $(BIN)/python bench/bench_curation.py

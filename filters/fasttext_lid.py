@@ -72,14 +72,18 @@ class FastTextLID:
         self.path = path
         self.labels = labels
         self._codes: dict[str, str] | None = None  # label -> code, read from the model on first use
+        self._model: Any = None  # loaded on first use, in the process that uses it
         self._style: str = labels
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_codes": None}
+        return {**self.__dict__, "_codes": None, "_model": None}
 
     @property
     def model(self) -> Any:
-        return load_model(self.path) if self.path is not None else load_lid176()
+        # Held on the instance: resolving the bundled file's path on every call cost ~4x a prediction.
+        if self._model is None:
+            self._model = load_model(self.path) if self.path is not None else load_lid176()
+        return self._model
 
     @property
     def is_bundled(self) -> bool:
