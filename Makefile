@@ -41,7 +41,6 @@ test: install browser
 bench: install
 	$(BIN)/pip install -q -e ".[dev,bench]"
 	PYTHONPATH=. $(BIN)/python bench/bench_lid.py
-	PYTHONPATH=. $(BIN)/python bench/bench_lid_ensemble.py --lingua-only
 	PYTHONPATH=. $(BIN)/python bench/bench_lid_ensemble.py
 	PYTHONPATH=. $(BIN)/python bench/bench_lid_detectors.py
 	PYTHONPATH=. $(BIN)/python bench/bench_heuristics.py

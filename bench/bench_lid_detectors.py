@@ -326,7 +326,7 @@ class Detectors:
         # The first stage alone: lid.176 + script consistency + hints; no langdetect, and (where the
         # library has them) no CLD3 vouching and no lingua, so rules are simulated on a clean base.
         params = inspect.signature(lid.LanguageIdentifier).parameters
-        off = {name: False for name in ("use_langdetect", "vouch", "use_lingua") if name in params}
+        off = {name: False for name in ("use_langdetect", "vouch", "use_lingua", "ensemble") if name in params}
         self.curate_nold = lid.LanguageIdentifier(**off)
         self.cld2_errors: Counter[str] = Counter()
         self.calls: dict[str, Callable[[str], Result]] = {

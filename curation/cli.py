@@ -232,7 +232,7 @@ def lid_command(
     model: Annotated[str | None, typer.Option(help="A fastText LID model file (default: the bundled lid.176).")] = None,
     labels: Annotated[str, typer.Option(help="The model's label style: auto, lid176 or flores.")] = "auto",
 ) -> None:
-    """The languages the `lid` step can identify and keep, and which detector vouches for each.
+    """The languages the `lid` step can identify and keep, and the detectors that can name each.
 
     Example: `curate lid --list`, `curate lid --list --model glotlid.bin`
     """
@@ -246,7 +246,7 @@ def lid_command(
         rows = language_table(model, labels)
     except CurateError as e:
         _fail(e)
-    table = Table("code", "name", "scripts", "vouched by", title=f"{len(rows)} languages")
+    table = Table("code", "name", "scripts", "detectors", title=f"{len(rows)} languages")
     for row in rows:
         table.add_row(*row.values())
     console.print(table)

@@ -73,8 +73,8 @@ class InputSpec(Strict):
 
 
 class LidStep(Strict):
-    """Language ID: fastText (lid.176 bundled, or any fastText LID model by path), langdetect as a
-    second opinion for short texts, CLD3 vouching for languages the model lacks (Hausa, Igbo, Zulu...)."""
+    """Language ID: a vote of fastText lid.176, CLD2 and (on short texts) lingua, each weighted by its
+    measured precision; or any fastText LID model by path."""
 
     keep: list[str] | None = Field(None, description="Languages to keep (sw, swa, swh, swh_Latn all work); none: keep all.")
     min_score: Fraction | dict[str, Fraction] | None = Field(
@@ -82,11 +82,12 @@ class LidStep(Strict):
     )
     label_only: bool = Field(False, description="Label every record and drop nothing.")
     per_turn: bool = Field(True, description="For chat records, identify each turn.")
-    short_text_chars: Annotated[int, Field(ge=0)] = Field(40, description="Texts shorter than this get langdetect's opinion too.")
-    use_langdetect: bool = Field(False, description="Also blend langdetect's opinion on short or unsure texts "
-                                 "(off: with lingua asked, it measured no gain and cost 6x the time on short texts).")
-    use_lingua: bool = Field(True, description="Ask lingua (75 languages) among fastText's candidates on short, "
-                             "unsure or confusable texts.")
+    ensemble: bool | None = Field(None, description="Vote fastText with CLD2 and lingua (default: yes with the "
+                                  "bundled lid.176, no with a plugged `model`, whose weights were never measured).")
+    short_text_chars: Annotated[int, Field(ge=0)] = Field(40, description="With use_langdetect: texts shorter than "
+                                                          "this get langdetect's opinion.")
+    use_langdetect: bool = Field(False, description="Blend langdetect's opinion into the model's on short or unsure "
+                                 "texts (off: beside the ensemble it measured no gain and cost 6x the time).")
     model: str | None = Field(None, description="A fastText LID model file to use instead of the bundled lid.176 "
                               "(GlotLID, OpenLID, lid.218e); never downloaded.")
     labels: Literal["auto", "lid176", "flores"] = Field(

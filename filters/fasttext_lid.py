@@ -56,13 +56,17 @@ def load_lid176() -> Any:
     return load_model(str(lid176_model_path()))
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def prepare_for_fasttext(text: str) -> str:
     """fastText reads one line; lowercase measured +0.3 to +1 point of accuracy on short texts.
 
     Stripping digits, URLs or punctuation measured no gain (and removing non-word characters
-    costs Indic scripts their vowel signs), so the text is otherwise left alone.
+    costs Indic scripts their vowel signs), so the text is otherwise left alone, but for lone
+    surrogates (JSON input can carry them), which fastText's binding refuses.
     """
-    return " ".join(text.split()).lower()
+    return _LONE_SURROGATE.sub("\ufffd", " ".join(text.split()).lower())
 
 
 class FastTextLID:
@@ -74,9 +78,10 @@ class FastTextLID:
         self._codes: dict[str, str] | None = None  # label -> code, read from the model on first use
         self._model: Any = None  # loaded on first use, in the process that uses it
         self._style: str = labels
+        self._prefixed: dict[str, str] | None = None  # `__label__xx` -> code
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_codes": None, "_model": None}
+        return {**self.__dict__, "_codes": None, "_model": None, "_prefixed": None}
 
     @property
     def model(self) -> Any:
@@ -110,16 +115,21 @@ class FastTextLID:
     def distribution(self, text: str, k: int) -> dict[str, float]:
         """The model's top-k probabilities by code (-1: every label); labels of one code add up."""
         labels, probs = self.model.predict(prepare_for_fasttext(text), k=k)
-        codes = self.label_codes()
-        prefix = len(LID_LABEL_PREFIX)
+        codes = self._prefixed_codes()
         dist: dict[str, float] = {}
         for label, p in zip(labels, probs, strict=True):
-            name = label[prefix:]
-            if name not in codes:  # a label no probe brought up
-                codes[name] = _label_code(name, self._style, [])
-            code = codes[name]
-            dist[code] = dist.get(code, 0.0) + float(p)
+            code = codes.get(label)
+            if code is None:  # a label no probe brought up
+                code = codes[label] = _label_code(label[len(LID_LABEL_PREFIX):], self._style, [])
+            dist[code] = dist.get(code, 0.0) + p
         return dist
+
+    def _prefixed_codes(self) -> dict[str, str]:
+        # Keyed by the model's own `__label__xx`: no string slicing per label per text (short texts
+        # ask for all 176 labels, so this loop is a measurable share of identifying a word).
+        if self._prefixed is None:
+            self._prefixed = {LID_LABEL_PREFIX + label: code for label, code in self.label_codes().items()}
+        return self._prefixed
 
 
 def _detect_style(labels: list[str]) -> Literal["lid176", "flores"]:

@@ -109,7 +109,7 @@ def _clear_non_letters(table: np.ndarray) -> None:
 
 def script_counts(text: str) -> np.ndarray:
     """Letters per script, indexed like `SCRIPT_NAMES` (index 0 counts nothing)."""
-    code_points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # JSON can carry lone surrogates
     indices = _script_table().take(code_points, mode="clip")
     counts = np.bincount(indices, minlength=len(SCRIPT_NAMES))
     counts[0] = 0

@@ -28,14 +28,18 @@ LAZY_OK = {"vllm", "torch", "transformers", "trl", "peft", "ray", "datatrove.exe
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:
     """(module imported, line, inside a function) for every import in a file."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    top = {id(node) for node in tree.body}
-    found = []
-    for node in ast.walk(tree):
+    found: list[tuple[str, int, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
         if isinstance(node, ast.Import):
-            found += [(alias.name, node.lineno, id(node) not in top) for alias in node.names]
+            found.extend((alias.name, node.lineno, in_function) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.module, node.lineno, id(node) not in top))
+            found.append((node.module, node.lineno, in_function))
+        inside = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
     return found
 
 
