@@ -47,6 +47,7 @@ from curation.recipe import (
     ConfidenceStep,
     CustomStep,
     DedupStep,
+    JudgeStep,
     LidStep,
     QualityStep,
     Recipe,
@@ -60,6 +61,7 @@ from curation.steps import CountedStep, Filter, SideOutputs
 from filters.confidence import ConfidenceFilter
 from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
 from filters.heuristics import QualityFilter
+from filters.judge import JudgeFilter
 from filters.lid import LanguageID, language_table
 from filters.minhash import MinHashConfig
 from filters.select import SelectCandidates, SelectDecide, SelectFilter
@@ -94,9 +96,11 @@ class Compiling:
             rejects = JsonlWriter(str(self.layout.rejects(rejects_folder or step)), output_filename="${rank}.jsonl.gz")
         return SideOutputs(rejects=rejects, distributions=str(self.layout.distributions(stage)))
 
-    def engine_factory(self) -> Callable[[], object]:
-        """The recipe's engine behind the run's request cache, built where the task runs (it pickles)."""
-        return partial(cached_engine, self.recipe.llm, str(self.layout.cache))
+    def engine_factory(self, block: str = "llm") -> Callable[[], object]:
+        """The engine of the recipe's `llm` (or `judge_llm`, which defaults to it) behind the run's
+        request cache, built where the task runs (it pickles)."""
+        llm = getattr(self.recipe, block) or self.recipe.llm
+        return partial(cached_engine, llm, str(self.layout.cache))
 
 
 # A whole-run step as (the step that ends a stage, the stages that decide, the filter starting the next).
@@ -112,6 +116,7 @@ class StepType:
     build: instead of `step`, a function (spec, compiling, stage) -> step (the escape hatch).
     whole_run: instead of either, a function (spec, compiling, index, applying stage) -> WholeRun.
     needs_engine: the step gets `engine_factory`, the recipe's llm behind the request cache.
+    engine_block: which recipe block that engine comes from (`judge_llm` falls back to `llm`).
     scores: the name it writes into metadata["scores"] (and names under "<scores>."), for `select`.
     """
 
@@ -120,6 +125,7 @@ class StepType:
     build: Callable[[Strict, Compiling, str], PipelineStep] | None = None
     whole_run: Callable[[Strict, Compiling, int, str], WholeRun] | None = None
     needs_engine: bool = False
+    engine_block: str = "llm"
     scores: str | None = None
 
 
@@ -176,6 +182,7 @@ STEP_TYPES: dict[str, StepType] = {
     "quality": StepType(QualityStep, step=QualityFilter, scores="quality"),
     "dedup": StepType(DedupStep, whole_run=dedup_stages),
     "confidence": StepType(ConfidenceStep, step=ConfidenceFilter, needs_engine=True, scores="confidence"),
+    "judge": StepType(JudgeStep, step=JudgeFilter, needs_engine=True, engine_block="judge_llm", scores="judge"),
     "select": StepType(SelectStep, whole_run=select_stages),
     "custom": StepType(CustomStep, build=custom_step),
 }
@@ -187,7 +194,7 @@ def build_step(kind: str, spec: Strict, compiling: Compiling, stage: str, reject
     row = STEP_TYPES[kind]
     if row.build is not None:
         return row.build(spec, compiling, stage)
-    needs = {"engine_factory": compiling.engine_factory()} if row.needs_engine else {}
+    needs = {"engine_factory": compiling.engine_factory(row.engine_block)} if row.needs_engine else {}
     return row.step(**dict(spec), **needs, outputs=compiling.outputs(kind, stage, rejects_folder))
 
 
@@ -268,8 +275,9 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
     estimate_requests(spec)  # builds each generator and reads its files: complaints before anything runs
     verify = VerifyStep(**dict(spec.verify), outputs=compiling.outputs("verify", "generate"))
     scoring = []
-    if (confidence := recipe.step("confidence")) is not None:  # generated records are scored too
-        scoring.append(build_step("confidence", confidence, compiling, "generate", rejects_folder="confidence-generated"))
+    for kind in ("confidence", "judge"):  # generated records are scored too
+        if (config := recipe.step(kind)) is not None:
+            scoring.append(build_step(kind, config, compiling, "generate", rejects_folder=f"{kind}-generated"))
     writer = ShardWriter(str(layout.staging), languages, recipe.dataset.rows_per_shard, prefix="generated-",
                          outputs=compiling.outputs("write", "generate", drops=False))
     return Stage("generate", [generate, verify, *scoring, writer], max(1, min(recipe.llm.tasks, len(languages))))
@@ -333,7 +341,7 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
             for task, _ in recipe.generate.tasks():
                 folder_langs[config_folder(folder, task)] = code
     for stage in stages:
-        if any(step.name in ("confidence", "generate") for step in stage.pipeline):
+        if any(step.name in ("confidence", "judge", "generate") for step in stage.pipeline):
             stage.max_workers = recipe.llm.tasks
     finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)
     stages.append(Stage("finalize", [finalize], 1))

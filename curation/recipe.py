@@ -160,6 +160,21 @@ class ConfidenceStep(Strict):
     max_response_tokens: Annotated[int, Field(ge=16)] = 384
 
 
+class JudgeStep(Strict):
+    """LLM-as-a-judge on a rubric with `judge_llm` (or the recipe's `llm`): scores from log-probabilities."""
+
+    criteria: dict[str, str] | None = Field(None, description="Criterion -> what it means (`{language}` is the "
+                                            "record's language); default helpfulness, correctness, fluency.")
+    min_score: Annotated[float, Field(ge=1, le=5)] | dict[str, Annotated[float, Field(ge=1, le=5)]] | None = Field(
+        None, description="Records whose mean judge score (1-5) is below this are low; a map per language with `*`.")
+    drop_fraction: Fraction | dict[str, Fraction] | None = Field(
+        None, description="Or: the lowest fraction of each language's records in a batch are low.")
+    on_low: Literal["drop", "keep"] = Field("drop", description="drop (`low_judge_score`) or keep (flag only).")
+    batch_size: Annotated[int, Field(ge=1)] = Field(64, description="Records rated per engine call.")
+    max_response_chars: Annotated[int, Field(ge=100)] = 3000
+    seed: int = 0
+
+
 class SelectStep(Strict):
     """Deita-style selection: the best records per language under a budget, no near repeats.
 
@@ -194,6 +209,7 @@ class StepSpec(Strict):
     quality: QualityStep | None = None
     dedup: DedupStep | None = None
     confidence: ConfidenceStep | None = None
+    judge: JudgeStep | None = None
     select: SelectStep | None = None
     custom: CustomStep | None = None
 
@@ -424,6 +440,8 @@ class Recipe(Strict):
     limits: Limits = Field(default_factory=Limits)
     dataset: OutputSpec = Field(default_factory=OutputSpec)
     llm: LLMSpec = Field(default_factory=LLMSpec)
+    judge_llm: LLMSpec | None = Field(None, description="The model behind `judge` and preference judging "
+                                      "(default: `llm`): a stronger local model or an OpenAI-compatible server.")
     generate: GenerateSpec | None = None
     train: TrainSpec | None = None
     push: PushSpec | None = None

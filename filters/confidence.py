@@ -307,7 +307,7 @@ class ConfidenceFilter(Filter):
 
     def declare_thresholds(self, doc: Document, recorder: Any) -> None:
         lang = record_lang(doc)
-        minimum = _for_lang(self.min_confidence, lang)
+        minimum = setting_for_lang(self.min_confidence, lang)
         if minimum is not None:
             recorder.declare("confidence", min=minimum, lang=lang)
 
@@ -469,8 +469,8 @@ class ConfidenceFilter(Filter):
             by_lang[record_lang(s.doc)].append(s)
         low: list[_Scored] = []
         for lang, group in by_lang.items():
-            floor = _for_lang(self.min_confidence, lang)
-            fraction = _for_lang(self.drop_fraction, lang)
+            floor = setting_for_lang(self.min_confidence, lang)
+            fraction = setting_for_lang(self.drop_fraction, lang)
             lowest: set[int] = set()
             if fraction:
                 order = sorted(range(len(group)), key=lambda i: group[i].doc.metadata["scores"]["confidence"])
@@ -549,7 +549,7 @@ def _medoid(samples: list[str]) -> tuple[str, float] | None:
     return samples[index], value
 
 
-def _for_lang(setting: float | dict[str, float] | None, lang: str) -> float | None:
+def setting_for_lang(setting: float | dict[str, float] | None, lang: str) -> float | None:
     """A threshold for `lang` (`swh_Latn`): the value itself, or a dict's entry for the label, its
     code (`swh`) or `*`."""
     if not isinstance(setting, dict):

@@ -58,6 +58,10 @@ class ChattyModel:
         self.prompts.append(text)
         if "NEW tasks" in text:
             return self.tasks(text)
+        if text.startswith("You rate a response"):
+            return self.rating(text)
+        if text.startswith("Two responses to the same request"):
+            return "A" if text.index("Response A:") < text.index("jibu la kina") < text.index("Response B:") else "B"
         if "Respond to the following request" in text:
             request = text.rsplit("\n\n", 1)[-1].strip()
             if self.refuse and self.refuse in request:
@@ -79,6 +83,16 @@ class ChattyModel:
         if not self.strict:
             return f"Hili ni jibu fupi kwa ombi hili: {text.rstrip('.?')}."
         raise AssertionError(f"unexpected prompt: {text[:80]}")
+
+    @staticmethod
+    def rating(prompt: str) -> str:
+        """A judge's digit: its own detailed answers rate 4-5, anything else 2; "swali?" gets no digit."""
+        response = prompt.split("Response:\n", 1)[1].rsplit("\n\nRate the response", 1)[0]
+        if "swali?" in response:
+            return "Sijui."  # no digit: an unusable judge answer
+        if "jibu la kina" in response:
+            return "5" if "fluency" in prompt else "4"
+        return "2"
 
     def tasks(self, prompt: str) -> str:
         """Three new tasks, one near-duplicate of an earlier one, one copied example, in a messy list."""
