@@ -118,6 +118,10 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
         "`id`, `text`, `messages` (chat records), `lang` (ISO 639-3 + script), `lang_score`, `script`, "
         "`source` (file:line), `dup_cluster`, `dup_cluster_size`, `scores` (JSON), `metadata` (JSON).",
         "",
+        *(["Preference configs (`<lang>-preference`) have TRL's preference columns instead of `text` and "
+           "`messages`: `prompt`, `chosen`, `rejected` (lists of chat turns); their `scores` hold the judge's "
+           "`preference.chosen`, `preference.rejected` and `preference.margin`.", ""]
+          if any(folder.endswith("-preference") for folder in languages) else []),
         f"Quarantined input records: {quarantined} (see `quarantine/`). Accounting check: "
         f"{'passed' if stats['accounting']['ok'] else 'FAILED'}.",
         "",

@@ -359,6 +359,24 @@ class TranslateTask(Strict):
     response_key: str = "output"
 
 
+class PreferenceTask(Strict):
+    """Chosen/rejected pairs per language: several answers per prompt, verified, judged, paired."""
+
+    prompts: str = Field(description="JSONL (or JSON list) of prompts; a record whose `lang` is the target "
+                         "language is used as written, others are translated first.")
+    prompt_key: str = "instruction"
+    count: Annotated[int, Field(ge=1)] | None = Field(None, description="Use the first `count` prompts.")
+    responses: Annotated[int, Field(ge=2, le=16)] = Field(4, description="Answers sampled per prompt.")
+    temperature: Annotated[float, Field(ge=0, le=2)] = Field(1.0, description="Sampling temperature of the answers.")
+    translate: bool = Field(True, description="Translate prompts not in the target language (off: ask as written).")
+    min_margin: Annotated[float, Field(ge=0, le=4)] = Field(
+        0.5, description="Judge-score gap (1-5 scale) the chosen answer needs over the rejected one; smaller: no pair.")
+    pairwise_check: bool = Field(False, description="Also ask the judge chosen-vs-rejected in both orders; keep the "
+                                 "pair only when it prefers the chosen one (costs 2 requests a pair).")
+    criteria: dict[str, str] | None = Field(None, description="The judge's rubric for the answers (default: the "
+                                            "judge's helpfulness, correctness, fluency).")
+
+
 class VerifySpec(Strict):
     """Checks on every generated record before it is written."""
 
@@ -378,6 +396,7 @@ class GenerateSpec(Strict):
     qa: QATask | None = None
     dialogue: DialogueTask | None = None
     translate: TranslateTask | None = None
+    preference: PreferenceTask | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.8
     max_tokens: Annotated[int, Field(ge=1)] = 256
     n: Annotated[int, Field(ge=1, le=16)] = Field(1, description="Samples per prompt; the first that parses is used.")
@@ -386,12 +405,12 @@ class GenerateSpec(Strict):
 
     @model_validator(mode="after")
     def _some_task(self) -> GenerateSpec:
-        if not any((self.instruction, self.qa, self.dialogue, self.translate)):
-            raise ValueError("name at least one task: instruction, qa, dialogue or translate")
+        if not any((self.instruction, self.qa, self.dialogue, self.translate, self.preference)):
+            raise ValueError("name at least one task: instruction, qa, dialogue, translate or preference")
         return self
 
     def tasks(self) -> list[tuple[str, Strict]]:
-        return [(name, getattr(self, name)) for name in ("instruction", "qa", "dialogue", "translate")
+        return [(name, getattr(self, name)) for name in ("instruction", "qa", "dialogue", "translate", "preference")
                 if getattr(self, name) is not None]
 
 

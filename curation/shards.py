@@ -47,6 +47,25 @@ SHARD_SCHEMA = pa.schema(
 )
 _ROW_KEYS = ("messages", "lang", "lang_score", "script", "source", "dup_cluster", "dup_cluster_size", "scores")
 
+# Preference pairs in TRL's conversational preference layout: `prompt` (the turns before the answer),
+# `chosen` and `rejected` (one assistant turn each), loadable by DPOTrainer as they are.
+_MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+PREFERENCE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("prompt", _MESSAGES),
+        ("chosen", _MESSAGES),
+        ("rejected", _MESSAGES),
+        ("lang", pa.string()),
+        ("lang_score", pa.float64()),
+        ("script", pa.string()),
+        ("source", pa.string()),
+        ("scores", pa.string()),
+        ("metadata", pa.string()),
+    ]
+)
+_PREFERENCE_KEYS = ("messages", "rejected", "lang", "lang_score", "script", "source", "scores")
+
 
 def document_to_row(doc: Document) -> dict[str, Any]:
     """Flatten a record into the shard schema; scores and any other metadata are JSON strings."""
@@ -68,6 +87,29 @@ def document_to_row(doc: Document) -> dict[str, Any]:
     }
 
 
+def preference_row(doc: Document) -> dict[str, Any]:
+    """A chosen/rejected pair (see filters/preference.py) as a row of PREFERENCE_SCHEMA."""
+    meta = doc.metadata
+    *prompt, chosen = meta["messages"]
+    rest = {k: v for k, v in meta.items() if k not in _PREFERENCE_KEYS}
+    return {
+        "id": doc.id,
+        "prompt": prompt,
+        "chosen": [chosen],
+        "rejected": [{"role": "assistant", "content": meta["rejected"]}],
+        "lang": meta.get("lang"),
+        "lang_score": meta.get("lang_score"),
+        "script": meta.get("script"),
+        "source": meta.get("source"),
+        "scores": json.dumps(meta["scores"], ensure_ascii=False, default=float) if meta.get("scores") else None,
+        "metadata": json.dumps(rest, ensure_ascii=False, default=str) if rest else None,
+    }
+
+
+def is_preference(doc: Document) -> bool:
+    return "rejected" in doc.metadata
+
+
 def folder_name(lang: str, folders: dict[str, str]) -> str:
     """Output folder for a language: the user's own code when the recipe named it, else the LID label."""
     return folders.get(lang) or folders.get(lang.split("_")[0]) or lang
@@ -76,7 +118,9 @@ def folder_name(lang: str, folders: dict[str, str]) -> str:
 class _LanguageShardWriter:
     """Writes one language's rows of one task, starting a new file every `rows_per_shard` rows."""
 
-    def __init__(self, directory: Path, rank: int, rows_per_shard: int, prefix: str = ""):
+    def __init__(self, directory: Path, rank: int, rows_per_shard: int, prefix: str = "",
+                 schema: pa.Schema = SHARD_SCHEMA):
+        self.schema = schema
         self.directory = directory
         self.rank = rank
         self.prefix = prefix
@@ -97,8 +141,8 @@ class _LanguageShardWriter:
         if self.writer is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             path = self.directory / f"{self.prefix}{self.rank:05d}-{self.part:04d}.parquet"
-            self.writer = pq.ParquetWriter(path, SHARD_SCHEMA, compression="zstd")
-        self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=SHARD_SCHEMA))
+            self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
         self.rows_in_file += len(self.buffer)
         self.buffer = []
         if self.rows_in_file >= self.rows_per_shard:
@@ -134,10 +178,11 @@ class ShardWriter(CountedStep):
             for doc in data:
                 folder = folder_name(record_lang(doc), self.folders)
                 folder = config_folder(folder, doc.metadata.get("task"))  # generated: one config per language and task
+                pair = is_preference(doc)
                 if folder not in writers:
                     writers[folder] = _LanguageShardWriter(Path(self.staging_dir) / folder, rank, self.rows_per_shard,
-                                                           self.prefix)
-                writers[folder].add(document_to_row(doc))
+                                                           self.prefix, PREFERENCE_SCHEMA if pair else SHARD_SCHEMA)
+                writers[folder].add(preference_row(doc) if pair else document_to_row(doc))
                 lengths.record(folder, len(doc.text))
                 self.keep_record(doc)
         finally:

@@ -38,6 +38,7 @@ from curation.workfiles import atomic_write_text
 from generators.base import Asker, Generator
 from generators.dialogue import DialogueGenerator
 from generators.instruction import InstructionGenerator
+from generators.preference import PreferenceGenerator
 from generators.qa import QAGenerator
 from generators.translate import TranslateGenerator
 
@@ -48,6 +49,7 @@ GENERATORS: dict[str, type[Generator]] = {
     "qa": QAGenerator,
     "dialogue": DialogueGenerator,
     "translate": TranslateGenerator,
+    "preference": PreferenceGenerator,
 }
 
 

@@ -46,7 +46,10 @@ class ChattyModel:
     """Answers each kind of prompt (told apart by its template's wording) like a real chat model
     would: preambles, markdown, numbering styles, a near-duplicate, an occasional refusal."""
 
-    def __init__(self, refuse: str | None = None, dialogue_turns: int = 6, strict: bool = True):
+    def __init__(self, refuse: str | None = None, dialogue_turns: int = 6, strict: bool = True,
+                 varied: bool = False):
+        self.varied = varied  # answer a request asked again differently (samples of one prompt differ)
+        self.asked: dict[str, int] = {}
         self.next_task = 0
         self.refuse = refuse  # answer "As an AI..." to the request containing this text
         self.dialogue_turns = dialogue_turns
@@ -66,6 +69,8 @@ class ChattyModel:
             request = text.rsplit("\n\n", 1)[-1].strip()
             if self.refuse and self.refuse in request:
                 return "As an AI language model, I cannot help with that."
+            if self.varied:
+                return self.variant(request)
             return f"**Response:**\n\n{request.rstrip('.?')} — hili ni jibu la kina kwa Kiswahili."
         if "question-and-answer pairs" in text:
             return ("Haya hapa maswali:\n\n**Q1:** Mto Nile unatiririka kuelekea upande gani?\n**A1:** kaskazini\n"
@@ -83,6 +88,17 @@ class ChattyModel:
         if not self.strict:
             return f"Hili ni jibu fupi kwa ombi hili: {text.rstrip('.?')}."
         raise AssertionError(f"unexpected prompt: {text[:80]}")
+
+    VARIANTS = ("{request} — hili ni jibu la kina kwa Kiswahili, lenye hatua zote muhimu.",
+                "{request} — hili ni jibu fupi sana kwa Kiswahili.",
+                "{request} — hili ni jibu la kina jingine kwa Kiswahili, lenye mifano mingi.")
+
+    def variant(self, request: str) -> str:
+        """The n-th answer to the same request: a detailed one, a short one, another detailed one..."""
+        seen = self.asked[request] = self.asked.get(request, -1) + 1
+        if "kimya" in request:  # one prompt always gets the same answer: no pair can be made from it
+            seen = 0
+        return self.VARIANTS[seen % len(self.VARIANTS)].format(request=request.rstrip(".?"))
 
     @staticmethod
     def rating(prompt: str) -> str:
@@ -120,3 +136,10 @@ class ChattyEngine(FakeEngine):
 
     def __init__(self, model: str = "fake", calls_file: str | None = None, delay: float = 0.0, **_: object):
         super().__init__(responder=ChattyModel(strict=False), delay=delay, calls_file=calls_file, model=model)
+
+
+class PreferenceEngine(FakeEngine):
+    """ChattyModel answering each sample of a request differently (preference data needs variety)."""
+
+    def __init__(self, model: str = "fake", calls_file: str | None = None, **_: object):
+        super().__init__(responder=ChattyModel(strict=False, varied=True), calls_file=calls_file, model=model)
