@@ -131,10 +131,14 @@ def train_command(
     max_steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 50,
     lora_r: Annotated[int, typer.Option(help="LoRA rank (all linear layers).")] = 16,
     samples: Annotated[int, typer.Option(help="Held-out prompts per language answered before/after, LID-checked.")] = 4,
+    method: Annotated[str, typer.Option(help="sft (chat records) or dpo (the preference configs' pairs).")] = "sft",
+    beta: Annotated[float, typer.Option(help="dpo: how far the policy may move from the base model.")] = 0.1,
 ) -> None:
-    """Train a LoRA adapter on a run's chat records (TRL SFT + PEFT); re-running resumes.
+    """Train a LoRA adapter on a run's chat records (TRL SFT + PEFT), or DPO on its preference pairs;
+    re-running resumes.
 
-    Examples: `curate train out/quickstart --max-steps 20`, `curate train out/x --lang sw --per-language`
+    Examples: `curate train out/quickstart --max-steps 20`, `curate train out/x --lang sw --per-language`,
+    `curate train out/x --method dpo`
     """
     from pydantic import ValidationError
 
@@ -142,7 +146,7 @@ def train_command(
 
     try:
         spec = TrainSpec(base=base, languages=lang or None, mode="per_language" if per_language else "mixed",
-                         max_steps=max_steps, lora_r=lora_r, samples=samples)
+                         max_steps=max_steps, lora_r=lora_r, samples=samples, method=method, beta=beta)
     except ValidationError as e:
         _fail(RecipeError("; ".join(f"--{'-'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())))
     _train(output, spec)
@@ -151,7 +155,7 @@ def train_command(
 def _train(output: Path, spec: Any, after_run: bool = False) -> None:
     from curation.train import train
 
-    console.print(f"training LoRA r={spec.lora_r} on {spec.base} ({spec.mode}, {spec.max_steps} steps)")
+    console.print(f"training LoRA r={spec.lora_r} on {spec.base} ({spec.method}, {spec.mode}, {spec.max_steps} steps)")
     progress = Progress(TextColumn("train {task.fields[adapter]:<8}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("steps  loss {task.fields[loss]}"), TimeElapsedColumn(), console=console)
     bars: dict[str, Any] = {}

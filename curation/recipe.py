@@ -415,8 +415,13 @@ class GenerateSpec(Strict):
 
 
 class TrainSpec(Strict):
-    """LoRA SFT on the run's published chat records, after the run (or with `curate train`)."""
+    """LoRA SFT on the run's published chat records, or DPO on its preference pairs, after the run
+    (or with `curate train`)."""
 
+    method: Literal["sft", "dpo"] = Field("sft", description="sft: supervised on chat records; dpo: TRL's DPO "
+                                          "on the `<lang>-preference` configs (chosen/rejected pairs).")
+    beta: Annotated[float, Field(gt=0)] = Field(0.1, description="dpo: how far the policy may move from the "
+                                                "base model (TRL's beta).")
     base: str = Field("bundled", description="Base model: `bundled`, a local folder or a Hugging Face model id.")
     languages: list[str] | None = Field(None, description="Language codes (output folder codes) to train on; "
                                         "default: every language with chat records.")
@@ -477,6 +482,9 @@ class Recipe(Strict):
         if self.train is not None and self.generate is None and not chat_inputs:
             raise ValueError("`train` learns from chat records: add a `generate` block, or inputs with "
                              "`messages_key` or `prompt_key`/`response_key`")
+        if self.train is not None and self.train.method == "dpo" and (self.generate is None
+                                                                        or self.generate.preference is None):
+            raise ValueError("`train: {method: dpo}` learns from preference pairs: add `generate.preference`")
         return self
 
     @model_validator(mode="after")

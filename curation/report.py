@@ -368,6 +368,10 @@ def _training_section(training: dict[str, dict[str, Any]]) -> str:
                 ("records (train / held out)", f"{t.get('train_records', 0):,} / {t.get('held_out_records', 0):,}"),
                 ("steps", _fmt(t.get("max_steps"))),
                 ("held-out loss", f"{_loss(t.get('held_out_loss_before'))} &rarr; {_loss(t.get('held_out_loss_after'))}"),
+                *([("held-out reward accuracy (DPO)", f"{_loss(t.get('reward_accuracy_before'))} &rarr; "
+                    f"{_loss(t.get('reward_accuracy_after'))}"),
+                   ("held-out reward margin (DPO)", f"{_loss(t.get('reward_margin_before'))} &rarr; "
+                    f"{_loss(t.get('reward_margin_after'))}")] if t.get("method") == "dpo" else []),
                 ("answers in the target language", (f"{_share(t['samples_before'])} &rarr; " if "samples_before" in t
                                                     else "") + _share(samples)),
                 ("seconds", _fmt(t.get("seconds")))]

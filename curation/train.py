@@ -1,4 +1,5 @@
-"""The bundled training stage: LoRA SFT on a run's chat records (TRL SFTTrainer + PEFT), thin.
+"""The bundled training stage: LoRA SFT on a run's chat records (TRL SFTTrainer + PEFT), or DPO on
+its preference pairs (TRL DPOTrainer + PEFT), thin.
 
     curate train out/<name> --base bundled --lang sw --max-steps 50
     train: {mode: mixed, weights: {sw: 3}, max_steps: 50}        # or a recipe block, run after the run
@@ -8,7 +9,10 @@ measures held-out loss before and after, trains a LoRA adapter on all linear lay
 the model a few held-out prompts per language before and after training to measure the share of
 answers that come out in the target language (LID). Everything goes to
 `out/<name>/train/<all|lang>/` (adapter/, metrics.json, checkpoints) and into stats.json and the
-report. Re-running resumes from the last checkpoint. The same code trains a 7B model on a GPU
+report. Re-running resumes from the last checkpoint. With `method: dpo` the records are the
+`<lang>-preference` configs' chosen/rejected pairs, and the held-out measures are DPO's loss, reward
+accuracy (the share of pairs whose chosen answer the trained model prefers over the base model's
+preference) and reward margin, before (the base model: loss ln 2, margin 0) and after. The same code trains a 7B model on a GPU
 (`base: <hub id or folder>`); the adapter loads into the vLLM engine with `llm.adapter`.
 """
 
@@ -25,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from datasets import Dataset, concatenate_datasets
 from datasets.utils.logging import disable_progress_bar
 
@@ -55,21 +60,36 @@ def chat_datasets(output: Path, languages: list[str] | None) -> dict[str, Any]:
     memory-mapped Arrow datasets (`id`, `messages`, `target`: the config's LID label), so a run of
     millions of records trains without holding them in Python. Only `languages`' configs, when given.
     Arrow files are cached under the run's work folder (`.curate/train-cache`)."""
+    return _datasets(output, languages, ["id", "messages"], preference=False)
+
+
+def preference_datasets(output: Path, languages: list[str] | None) -> dict[str, Any]:
+    """The run's preference pairs (`id`, `prompt`, `chosen`, `rejected`, `target`) per language code."""
+    return _datasets(output, languages, ["id", "prompt", "chosen", "rejected"], preference=True)
+
+
+def _is_preference_config(files: list[Path]) -> bool:
+    return bool(files) and "chosen" in pq.read_schema(files[0]).names
+
+
+def _datasets(output: Path, languages: list[str] | None, columns: list[str], preference: bool) -> dict[str, Any]:
     labels = published_languages(output)
     data = output / "data"
     shards: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))  # code -> target -> files
     for folder in sorted(p for p in data.iterdir() if p.is_dir()) if data.exists() else []:
         code = config_language(folder.name)
-        if not languages or code in languages:
-            shards[code][labels.get(folder.name, code)] += [str(f) for f in sorted(folder.glob("*.parquet"))]
+        files = sorted(folder.glob("*.parquet"))
+        if (not languages or code in languages) and _is_preference_config(files) == preference:
+            shards[code][labels.get(folder.name, code)] += [str(f) for f in files]
     cache = str(output / ".curate" / "train-cache")
     by_lang = {}
     for code, by_target in sorted(shards.items()):
         parts = []
         for target, files in sorted(by_target.items()):
-            table = Dataset.from_parquet(files, columns=["id", "messages"], cache_dir=cache)
-            answered = table.filter(_ends_with_an_answer, batched=True)
-            parts.append(answered.map(lambda batch, t=target: {"target": [t] * len(batch["id"])}, batched=True))
+            table = Dataset.from_parquet(files, columns=columns, cache_dir=cache)
+            if not preference:
+                table = table.filter(_ends_with_an_answer, batched=True)
+            parts.append(table.map(lambda batch, t=target: {"target": [t] * len(batch["id"])}, batched=True))
         by_lang[code] = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
     return by_lang
 
@@ -114,17 +134,22 @@ def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None
     `progress(adapter, step, max_steps, loss)` is called after every logged optimizer step."""
     spec = spec or TrainSpec()
     _quiet_libraries()
-    by_lang = {lang: rows for lang, rows in chat_datasets(output, spec.languages).items() if len(rows) >= 2}
+    dpo = spec.method == "dpo"
+    loaded = (preference_datasets if dpo else chat_datasets)(output, spec.languages)
+    by_lang = {lang: rows for lang, rows in loaded.items() if len(rows) >= 2}
     if not by_lang:
         which = f" in {', '.join(spec.languages)}" if spec.languages else ""
-        raise InputError(f"{output}: no language{which} has 2+ chat records (instruction/QA/dialogue) to train on")
+        what = "preference pairs (generate.preference)" if dpo else "chat records (instruction/QA/dialogue)"
+        raise InputError(f"{output}: no language{which} has 2+ {what} to train on")
     unknown = sorted(set(spec.weights) - set(by_lang))
     if unknown:
-        raise RecipeError(f"train.weights: no chat records in {', '.join(unknown)} (have: {', '.join(sorted(by_lang))})")
+        raise RecipeError(f"train.weights: no {'pairs' if dpo else 'chat records'} in {', '.join(unknown)} "
+                          f"(have: {', '.join(sorted(by_lang))})")
     results = {}
     for name, languages in plan_runs(by_lang, spec):
         report = (lambda step, total, loss, name=name: progress(name, step, total, loss)) if progress else None
-        results[name] = _json_safe(train_adapter(output / "train" / name, languages, spec, report))
+        trainer = train_dpo_adapter if dpo else train_adapter
+        results[name] = _json_safe(trainer(output / "train" / name, languages, spec, report))
         (output / "train" / name / "metrics.json").write_text(json.dumps(results[name], indent=2, ensure_ascii=False))
     record_in_stats(output, results)
     return results
@@ -168,6 +193,59 @@ def train_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
                                         "weight": spec.weights.get(lang, 1.0)} for lang, s in splits.items()},
         "max_steps": spec.max_steps, "lora_r": spec.lora_r, "learning_rate": spec.learning_rate,
         "held_out_loss_before": before, "held_out_loss_after": after,
+        "loss_curve": [{"step": e["step"], "loss": e["loss"]} for e in trainer.state.log_history if "loss" in e],
+        "samples_before": samples_before, "samples": samples_after,
+        "adapter": str(target / "adapter"), "seconds": round(time.time() - started, 1),
+    }
+
+
+def train_dpo_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
+                      progress: Callable[[int, int, float | None], None] | None = None) -> dict[str, Any]:
+    """One LoRA adapter trained with DPO on `by_lang`'s pairs; the reference model is the base (the
+    adapter switched off), so no second copy of the model is loaded."""
+    try:
+        from peft import LoraConfig
+        from trl import DPOConfig, DPOTrainer
+    except ImportError:
+        raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
+
+    started = time.time()
+    splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
+    train_rows = mix({lang: s[0] for lang, s in splits.items()}, spec.weights, spec.seed)
+    eval_rows = concatenate_datasets([held for _, held in splits.values()])
+    config = DPOConfig(output_dir=str(target), max_steps=spec.max_steps, per_device_train_batch_size=spec.batch_size,
+                       per_device_eval_batch_size=spec.batch_size, learning_rate=spec.learning_rate, logging_steps=1,
+                       save_steps=max(1, spec.max_steps // 2), save_total_limit=2, report_to=[], seed=spec.seed,
+                       max_length=spec.max_length, use_cpu=not _has_cuda(), bf16=False, eval_strategy="no",
+                       disable_tqdm=True, beta=spec.beta)
+    lora = LoraConfig(r=spec.lora_r, lora_alpha=2 * spec.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
+    pair_columns = ["prompt", "chosen", "rejected"]
+    trainer = DPOTrainer(model=resolve_model(spec.base), args=config, peft_config=lora,
+                         train_dataset=train_rows.select_columns(pair_columns),
+                         eval_dataset=eval_rows.select_columns(pair_columns))
+    _report_progress_to(trainer, spec.max_steps, progress)
+    # The LID-checked samples answer held-out prompts; the chosen answer stands in as the record's turn.
+    prompts = {lang: [{"messages": [*row["prompt"], *row["chosen"]], "target": row["target"]}
+                      for row in held.select(range(min(spec.samples, len(held))))]
+               for lang, (_, held) in splits.items()}
+    samples_before = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=False)
+    before = trainer.evaluate()
+    checkpoints = sorted(target.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if checkpoints else None)
+    after = trainer.evaluate()
+    trainer.save_model(str(target / "adapter"))
+    samples_after = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=True)
+    return {
+        "method": "dpo", "beta": spec.beta, "base": spec.base, "mode": spec.mode, "languages": sorted(by_lang),
+        "train_records": len(train_rows), "held_out_records": len(eval_rows),
+        "records_per_language": {lang: {"train": len(s[0]), "held_out": len(s[1]),
+                                        "weight": spec.weights.get(lang, 1.0)} for lang, s in splits.items()},
+        "max_steps": spec.max_steps, "lora_r": spec.lora_r, "learning_rate": spec.learning_rate,
+        "held_out_loss_before": before["eval_loss"], "held_out_loss_after": after["eval_loss"],
+        "reward_accuracy_before": before.get("eval_rewards/accuracies"),
+        "reward_accuracy_after": after.get("eval_rewards/accuracies"),
+        "reward_margin_before": before.get("eval_rewards/margins"),
+        "reward_margin_after": after.get("eval_rewards/margins"),
         "loss_curve": [{"step": e["step"], "loss": e["loss"]} for e in trainer.state.log_history if "loss" in e],
         "samples_before": samples_before, "samples": samples_after,
         "adapter": str(target / "adapter"), "seconds": round(time.time() - started, 1),

@@ -3,6 +3,7 @@
 import json
 
 import pyarrow.parquet as pq
+import pytest
 from datatrove.data import Document
 
 from curation.llm.fake import FakeEngine
@@ -84,3 +85,32 @@ def test_a_preference_recipe_writes_trl_columns_per_language(tmp_path):
     assert step_stats(stats, "preference")["dropped"] == {"too_few_responses": 1}
     card = (tmp_path / "out" / "README.md").read_text()
     assert "TRL's preference columns" in card
+
+
+@pytest.mark.slow
+def test_dpo_trains_a_lora_adapter_on_the_pairs_and_measures_it(tmp_path):
+    """Real TRL DPO on the bundled model (CPU): the pairs of a preference run, held out before/after."""
+    prompts = [{"instruction": text, "lang": "sw"} for text in (
+        "Eleza jinsi ya kupanda mti wa mwembe shambani kwako.",
+        "Taja faida tatu za kunywa maji safi kila siku kwa afya ya mwili.",
+        "Andika barua fupi kwa rafiki yako kuhusu safari ya kwenda Mombasa.",
+        "Kwa nini watoto wanapaswa kwenda shuleni kila asubuhi pamoja na wenzao?",
+        "Elezea namna ya kupika chai ya tangawizi nyumbani kwa hatua rahisi.",
+        "Ni mambo gani muhimu ya kuzingatia unapofuga kuku wa kienyeji kijijini?")]
+    (tmp_path / "prompts.jsonl").write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in prompts))
+    recipe = {"name": "dpo", "output": str(tmp_path / "out"),
+              "generate": {"languages": ["sw"], "preference": {"prompts": str(tmp_path / "prompts.jsonl"),
+                                                               "responses": 2}},
+              "llm": {"engine": "tests.fake_models:PreferenceEngine"},
+              "train": {"method": "dpo", "max_steps": 2, "batch_size": 2, "max_length": 96, "samples": 1,
+                        "sample_max_tokens": 8, "held_out": 0.34}}
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 0, result.output
+    metrics = load_stats(tmp_path / "out")["training"]["all"]
+    assert metrics["method"] == "dpo" and metrics["train_records"] == 4 and metrics["held_out_records"] == 2
+    # Before training the policy is the reference: DPO's loss is ln 2 and no pair has a margin.
+    assert metrics["held_out_loss_before"] == pytest.approx(0.6931, abs=1e-3)
+    assert metrics["reward_margin_before"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["reward_margin_after"] is not None and metrics["held_out_loss_after"] is not None
+    assert (tmp_path / "out" / "train" / "all" / "adapter" / "adapter_config.json").exists()
+    assert "held-out reward margin (DPO)" in (tmp_path / "out" / "report.html").read_text()
