@@ -335,6 +335,9 @@ class InstructionTask(Strict):
     novelty_threshold: Fraction = Field(0.7, description="Character-shingle Jaccard above which an instruction "
                                         "is not new enough.")
     response_max_tokens: Annotated[int, Field(ge=1)] = 256
+    structured: bool = Field(True, description="Ask for the task lists as JSON, decoding constrained to its schema "
+                             "where the engine can (vLLM, OpenAI-compatible servers that take response_format); "
+                             "answers that are not JSON are still read as numbered lists.")
 
 
 class QATask(Strict):

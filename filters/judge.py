@@ -9,7 +9,8 @@ is the expected value over the digit tokens of the first answer token:
 
 so "4 (p .6) or 5 (p .4)" reads 4.4, not 4: finer than the sampled digit and free of sampling
 noise (G-Eval's probability-weighted scoring). Where it does not, the digit is parsed from the
-answer. An answer with no usable score is asked again once with another seed; still nothing is a
+answer. An answer with no usable score is asked again once with another seed, constrained to
+`{"score": <1-5>}` where the engine can (structured output); still nothing is a
 counted failure (`judge_failed/<lang>`), never a default score, and the record keeps no score
 for that criterion.
 
@@ -36,7 +37,7 @@ from datatrove.data import Document
 
 from curation.errors import RecipeError, RetryableError
 from curation.languages import language, normalize_lang
-from curation.llm.types import ChatRequest, Completion, Engine, Sampling
+from curation.llm.types import ChatRequest, Completion, Engine, Sampling, schema_text
 from curation.steps import Filter, SideOutputs, record_lang
 from filters.confidence import render_prompt, setting_for_lang, split_chat
 
@@ -76,6 +77,9 @@ Response B:
 
 Answer with one letter: A or B."""
 
+# The retry's answer, where the engine constrains decoding: {"score": 4}.
+SCORE_SCHEMA = schema_text({"type": "object", "required": ["score"], "additionalProperties": False,
+                            "properties": {"score": {"type": "integer", "enum": list(SCALE)}}})
 _DIGIT = re.compile(r"(?<!\d)(?<!\d\.)([1-5])(?!\d|\.\d)")  # "5." ends a sentence; "3.5" and "12" are not digits
 
 
@@ -147,8 +151,9 @@ class Judge:
                 again.append((i, criterion))
             else:
                 scores[i][criterion] = score
-        if again:  # one more sample, another seed, a little temperature: a different answer to read
-            retry = replace(self.sampling, seed=(self.sampling.seed or 0) + 1, temperature=0.7, max_tokens=8)
+        if again:  # one more sample: another seed, a little temperature, and the answer constrained to a score
+            retry = replace(self.sampling, seed=(self.sampling.seed or 0) + 1, temperature=0.7, max_tokens=16,
+                            json_schema=SCORE_SCHEMA)
             answers = self.engine.generate([self.request(items[i], c, retry) for i, c in again])
             for (i, criterion), answer in zip(again, answers, strict=True):
                 score = answer_score(answer)

@@ -16,6 +16,7 @@ The module also holds the response parser that translate.py reuses.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import random
 import re
@@ -27,7 +28,7 @@ from datatrove.data import Document
 
 from curation.errors import ParseError, RecipeError
 from curation.languages import normalize_lang
-from curation.llm.types import Sampling
+from curation.llm.types import Sampling, schema_text
 from curation.novelty import NoveltyFilter, normalize_text
 from generators.base import (
     Asker,
@@ -43,6 +44,9 @@ from generators.base import (
 
 # --------------------------------------------------------------------------------------------
 # Parsing
+
+ANSWER_AS_LIST = "Answer with a numbered list (1., 2., 3., ...) with one task per item, and nothing else."
+ANSWER_AS_JSON = 'Answer with JSON only: {"tasks": ["first task", "second task", ...]}.'
 
 MIN_INSTRUCTION_CHARS = 6  # counted in characters so a short Chinese task (8 chars) still passes
 MAX_INSTRUCTION_CHARS = 600
@@ -82,10 +86,30 @@ def parse_numbered_list(text: str, examples: Iterable[str] = ()) -> list[str]:
             open_input = False  # a blank line ends an item's input
     if not raw:
         raise ParseError("bad_format", "no numbered list items")
+    return checked_items(["\n".join(lines).strip() for lines in raw], examples)
+
+
+def parse_task_list(text: str, examples: Iterable[str] = ()) -> list[str]:
+    """The tasks of a structured answer (`{"tasks": [...]}`, what the schema asks for); an answer
+    that is not that JSON (an engine that could not constrain decoding) is read as a numbered list."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return parse_numbered_list(text, examples)
+    tasks = data.get("tasks") if isinstance(data, dict) else None
+    if not isinstance(tasks, list) or not all(isinstance(task, str) for task in tasks):
+        raise ParseError("bad_format", "JSON without a `tasks` list of strings")
+    if not tasks:
+        raise ParseError("no_instructions", "an empty task list")
+    return checked_items([clean_line(task) for task in tasks], examples)
+
+
+def checked_items(raw: list[str], examples: Iterable[str] = ()) -> list[str]:
+    """The items worth keeping: not too short or long, no trailing colon or placeholder, not a
+    repeat of an earlier item or a copy of one of `examples`; none left raises."""
     seen = {normalize_text(e) for e in examples}
     items, dropped = [], []
-    for lines in raw:
-        item = "\n".join(lines).strip()
+    for item in raw:
         problem = _item_problem(item, seen)
         if problem:
             dropped.append(problem)
@@ -95,6 +119,14 @@ def parse_numbered_list(text: str, examples: Iterable[str] = ()) -> list[str]:
     if not items:
         raise ParseError("no_instructions", f"{len(raw)} items, all dropped: {', '.join(sorted(set(dropped)))}")
     return items
+
+
+def task_list_schema(count: int) -> str:
+    """The JSON schema of a list of `count` tasks, as `Sampling.json_schema` takes it."""
+    return schema_text({"type": "object", "required": ["tasks"], "additionalProperties": False,
+                        "properties": {"tasks": {"type": "array", "minItems": 1, "maxItems": count,
+                                                 "items": {"type": "string", "minLength": MIN_INSTRUCTION_CHARS,
+                                                           "maxLength": MAX_INSTRUCTION_CHARS}}}})
 
 
 def _item_problem(item: str, seen: set[str]) -> str | None:
@@ -169,7 +201,7 @@ class InstructionGenerator(Generator):
 
     def __init__(self, count: int = 20, seeds: list[dict[str, Any]] | list[str] | str | None = None, rounds: int = 3,
                  per_prompt: int = 5, examples_per_prompt: int = 3, novelty_threshold: float = 0.7,
-                 response_max_tokens: int = 256, instruction_temperature: float = 1.0,
+                 response_max_tokens: int = 256, instruction_temperature: float = 1.0, structured: bool = True,
                  sampling: Sampling | None = None):
         super().__init__(sampling)
         if count < 1 or rounds < 1 or per_prompt < 1 or examples_per_prompt < 1:
@@ -181,6 +213,7 @@ class InstructionGenerator(Generator):
         self.novelty_threshold = novelty_threshold
         self.response_max_tokens = response_max_tokens
         self.instruction_temperature = instruction_temperature
+        self.structured = structured  # ask for JSON the engine constrains decoding to (task lists)
         self.seeds = _seed_instructions(seeds)
 
     # -- plan
@@ -211,7 +244,8 @@ class InstructionGenerator(Generator):
                 break
             items = self._round_items(lang, round_no, pool)
             sampling = phase_sampling(self.sampling, round_no, temperature=self.instruction_temperature,
-                                      max_tokens=max(self.sampling.max_tokens, 120 * self.per_prompt))
+                                      max_tokens=max(self.sampling.max_tokens, 120 * self.per_prompt),
+                                      json_schema=task_list_schema(self.per_prompt) if self.structured else None)
             asker.ask(self.name, items, self.build_prompt,
                       lambda text, item: self._accept(text, item, pool), sampling)
         respond = phase_sampling(self.sampling, max_tokens=self.response_max_tokens)
@@ -237,14 +271,16 @@ class InstructionGenerator(Generator):
 
     def build_prompt(self, item: Item) -> list[dict[str, str]]:
         examples = "\n".join(f"{i}. {text}" for i, text in enumerate(item.data["examples"], 1))
-        return prompt("instruction_generate.txt", item.lang, examples=examples, count=self.per_prompt)
+        answer_as = ANSWER_AS_JSON if self.structured else ANSWER_AS_LIST
+        return prompt("instruction_generate.txt", item.lang, examples=examples, count=self.per_prompt,
+                      answer_as=answer_as)
 
     def parse(self, text: str, item: Item) -> list[str]:
         """The new tasks of one answer's list, in order; copies of the prompt's examples dropped."""
         # Lines of the prompt itself count as examples: a model that echoes the prompt's rules as a
         # bulleted list has not written a task.
         known = [*item.data["examples"], *self.build_prompt(item)[0]["content"].splitlines()]
-        return parse_numbered_list(text, known)
+        return parse_task_list(text, known) if self.structured else parse_numbered_list(text, known)
 
     def _accept(self, text: str, item: Item, pool: _Pool) -> list[Item]:
         """Parse one list and add its novel items to the pool (in list order, up to the count).

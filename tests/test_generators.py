@@ -3,6 +3,7 @@ flow against a fake engine that answers like a chatty model (preambles, bold, du
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from curation.errors import ParseError, RecipeError
 from curation.llm.cache import CachedEngine, RequestCache
 from curation.llm.fake import FakeEngine
 from curation.novelty import NoveltyFilter, similarity
-from generators.base import Asker
+from generators.base import Asker, Item
 from generators.dialogue import DialogueGenerator, parse_turns
 from generators.instruction import InstructionGenerator, parse_numbered_list, parse_response
 from generators.qa import QAGenerator, answer_in_passage
@@ -344,7 +345,7 @@ def test_every_prompt_names_the_language_and_asks_only_for_it():
     for text in model.prompts:
         assert "Nepali" in text
         assert re.search(r"only in Nepali", text), text[:120]
-        assert "{" not in text  # every placeholder was filled
+        assert not re.search(r"\{\w+\}", text)  # every placeholder was filled (JSON examples have quotes)
 
 
 def test_second_run_through_the_cache_sends_nothing(tmp_path: Path):
@@ -371,3 +372,19 @@ def test_an_echoed_prompt_is_not_a_list_of_tasks():
     assert list(InstructionGenerator(count=2, rounds=1, per_prompt=2).generate("yo", asker)) == []
     assert [f.reason for f in asker.failures] == ["no_instructions"]
     assert "Yoruba" in asker.failures[0].prompt[0]["content"]
+
+
+def test_a_structured_task_list_is_read_and_checked_like_a_numbered_one():
+    from generators.instruction import parse_task_list, task_list_schema
+
+    examples = ["Eleza jinsi ya kupika ugali."]
+    text = json.dumps({"tasks": ["Andika shairi fupi kuhusu mvua.", "Eleza jinsi ya kupika ugali.", "Taja"]})
+    assert parse_task_list(text, examples) == ["Andika shairi fupi kuhusu mvua."]  # the copy and the stub dropped
+    assert parse_task_list("1. Taja wanyama watatu wa baharini.\n2. Eleza faida za mvua.") == [
+        "Taja wanyama watatu wa baharini.", "Eleza faida za mvua."]  # not JSON: the engine could not constrain
+    with pytest.raises(ParseError, match="bad_format"):
+        parse_task_list('{"items": ["Andika shairi."]}')
+    schema = json.loads(task_list_schema(5))
+    assert schema["properties"]["tasks"]["maxItems"] == 5 and schema["required"] == ["tasks"]
+    plain = InstructionGenerator(count=2, structured=False)
+    assert "numbered list" in plain.build_prompt(Item("x", "swh", {"examples": examples}))[0]["content"]

@@ -63,6 +63,8 @@ class ChatServer:
             self.stopping.wait(self.slow_s if step == "slow" else self.delay_s)
             if body["model"] != MODEL:
                 return 404, {}, {"error": {"message": f"The model `{body['model']}` does not exist."}}
+            if "response_format" in body and "response_format" in self.ignore:  # an older server refuses it
+                return 400, {}, {"error": {"message": "response_format type json_schema is not supported"}}
             return 200, {}, self.answer(body)
         finally:
             with self._lock:  # before the response is written, so a freed client slot is never counted twice
@@ -295,3 +297,23 @@ def test_engine_pickles_after_use_without_an_env_key(server, monkeypatch):
 def test_no_requests_no_traffic(server):
     assert make_engine(server).generate([]) == []
     assert server.bodies == []
+
+
+SCORE_SCHEMA = '{"properties":{"score":{"type":"integer"}},"required":["score"],"type":"object"}'
+
+
+def test_a_json_schema_is_sent_as_response_format(server):
+    engine = make_engine(server)
+    engine.generate([ask("rate it", json_schema=SCORE_SCHEMA)])
+    assert server.bodies[0]["response_format"] == {
+        "type": "json_schema", "json_schema": {"name": "answer", "schema": json.loads(SCORE_SCHEMA)}}
+
+
+def test_a_server_refusing_schemas_gets_plain_requests_said_once(server, caplog):
+    server.ignore = {"response_format"}
+    engine = make_engine(server, max_concurrency=1)
+    with caplog.at_level("WARNING"):
+        answers = engine.generate([ask(f"rate {i}", json_schema=SCORE_SCHEMA) for i in range(3)])
+    assert [a.text for a in answers] == ["echo: rate 0", "echo: rate 1", "echo: rate 2"]
+    assert ["response_format" in body for body in server.bodies] == [True, False, False, False]
+    assert sum("does not take a JSON schema" in r.message for r in caplog.records) == 1

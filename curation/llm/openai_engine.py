@@ -21,6 +21,7 @@ the Hub push.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -86,6 +87,8 @@ class OpenAIEngine:
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()
         self._key: str | None = None  # the key the client actually sends, for redaction
+        self.refuses_schemas = False  # set when the server turns a response_format down: said once, not retried
+        self._schema_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -98,12 +101,13 @@ class OpenAIEngine:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(_client=None, _client_lock=None, _key=None)
+        state.update(_client=None, _client_lock=None, _key=None, _schema_lock=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._client_lock = threading.Lock()
+        self._schema_lock = threading.Lock()
 
     def close(self) -> None:
         if self._client is not None:
@@ -165,7 +169,14 @@ class OpenAIEngine:
         def attempt() -> Completion:
             if abort.is_set():
                 raise _Aborted
-            return self._parse(self._post(client, body), request)
+            try:
+                return self._parse(self._post(client, body), request)
+            except RecipeError as refused:
+                if "response_format" not in body or not _about_response_format(str(refused)):
+                    raise
+                self._refuse_schemas(str(refused))  # plain text from now on; the parsers still check
+                body.pop("response_format")
+                return self._parse(self._post(client, body), request)
 
         def pause(failure: Transient, retry: int, delay: float) -> None:
             logger.warning("POST %s: %s; retry %d/%d in %.2fs", self.url, failure.status, retry,
@@ -196,12 +207,22 @@ class OpenAIEngine:
         if s.logprobs is not None:
             body["logprobs"] = True
             body["top_logprobs"] = s.logprobs
+        if s.json_schema and not self.refuses_schemas:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "answer", "schema": json.loads(s.json_schema)}}
         for key, value in self.extra_body.items():
             if value is None:
                 body.pop(key, None)
             else:
                 body[key] = value
         return body
+
+    def _refuse_schemas(self, why: str) -> None:
+        with self._schema_lock:
+            if not self.refuses_schemas:
+                self.refuses_schemas = True
+                logger.warning("openai engine: %s does not take a JSON schema (response_format); asking for "
+                               "plain text instead, checked by the parsers (%s)", self.url, why[:200])
 
     def _post(self, client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
         """One attempt: the decoded JSON of a 2xx answer, Transient, or RecipeError."""
@@ -291,3 +312,9 @@ class OpenAIEngine:
                     limits=httpx.Limits(max_connections=self.max_concurrency,
                                         max_keepalive_connections=self.max_concurrency))
             return self._client
+
+
+def _about_response_format(error: str) -> bool:
+    """Whether a server's refusal names structured output (vLLM, llama.cpp, TGI and OpenAI word it so)."""
+    text = error.lower()
+    return any(word in text for word in ("response_format", "json_schema", "structured", "guided", "grammar"))

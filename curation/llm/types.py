@@ -20,6 +20,10 @@ class Sampling:
     stop: tuple[str, ...] = ()
     logprobs: int | None = None  # top log-probabilities per generated token
     prompt_logprobs: bool = False  # log-probability of every prompt token (scoring passes)
+    # A JSON schema (as canonical JSON text, so the request stays hashable and its cache key stable)
+    # the answer must follow: engines that can constrain decoding to it do (vLLM's structured outputs,
+    # an OpenAI-compatible server's response_format); others answer freely and the parser checks.
+    json_schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,11 @@ class ChatRequest:
         """Stable across processes and runs: a hash of (model, messages, sampling incl. seed)."""
         payload = {"model": model, "messages": self.messages, "sampling": asdict(self.sampling)}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def schema_text(schema: dict) -> str:
+    """A JSON schema as `Sampling.json_schema` holds it: canonical JSON (sorted keys, no spaces)."""
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def request_for(prompt: list[dict[str, str]], sampling: Sampling) -> ChatRequest:

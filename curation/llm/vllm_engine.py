@@ -170,9 +170,15 @@ class VLLMEngine:
     def _sampling_params(sampling: Sampling) -> Any:
         from vllm import SamplingParams
 
+        structured = None
+        if sampling.json_schema:  # constrained decoding (xgrammar), on CPU and GPU alike
+            from vllm.sampling_params import StructuredOutputsParams
+
+            structured = StructuredOutputsParams(json=json.loads(sampling.json_schema))
         return SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens,
                               n=sampling.n, seed=sampling.seed, stop=list(sampling.stop) or None,
-                              logprobs=sampling.logprobs, prompt_logprobs=1 if sampling.prompt_logprobs else None)
+                              logprobs=sampling.logprobs, prompt_logprobs=1 if sampling.prompt_logprobs else None,
+                              structured_outputs=structured)
 
     @staticmethod
     def _completion(output: Any, sampling: Sampling) -> Completion:
