@@ -351,7 +351,7 @@ def run(
     """
     from curation.compile import compile_recipe
     from curation.layout import RunLayout
-    from curation.pipeline import make_executors, prepare_output, start_ray, start_retry
+    from curation.pipeline import make_executors, next_retry_attempt, prepare_output, start_ray, start_retry
     from curation.readers import expand_inputs
 
     started = time.time()
@@ -359,10 +359,14 @@ def run(
         parsed = _load(recipe, set_)
         files = expand_inputs(parsed.inputs)
         layout = RunLayout(Path(parsed.output))
-        prepare_output(parsed, layout, fresh)
-        retry_attempt = start_retry(layout) if retry_failures else 0
+        retry_attempt = next_retry_attempt(layout, fresh) if retry_failures else 0
+        # Everything `curate validate` checks is checked before the output folder is touched: a recipe
+        # refused here (exit 2, nothing ran) leaves no run behind that its corrected version would clash with.
         stages = compile_recipe(parsed, files, layout, retry_attempt)
         executors = make_executors(parsed, stages, layout)
+        prepare_output(parsed, layout, fresh)
+        if retry_failures:
+            start_retry(layout, retry_attempt)
         if parsed.executor.kind == "ray":
             start_ray(parsed)
     except CurateError as e:

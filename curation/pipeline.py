@@ -41,16 +41,21 @@ def prepare_output(recipe: Recipe, layout: RunLayout, fresh: bool) -> None:
     shutil.rmtree(layout.logs("finalize") / "completions", ignore_errors=True)
 
 
-def start_retry(layout: RunLayout) -> int:
+def next_retry_attempt(layout: RunLayout, fresh: bool) -> int:
+    """The attempt number `--retry-failures` runs as. Only reads: the recipe compiles with it before
+    anything in the output folder is touched."""
+    if fresh or not layout.retry_attempt.exists():  # --fresh deletes the earlier attempts with the rest
+        return 1
+    return int(layout.retry_attempt.read_text()) + 1
+
+
+def start_retry(layout: RunLayout, attempt: int) -> None:
     """Prepare `--retry-failures`: the generate stage runs again (answered requests come from the
-    cache, failed ones are asked again with a new seed). Returns the retry attempt number."""
-    attempt_file = layout.retry_attempt
-    attempt = int(attempt_file.read_text()) + 1 if attempt_file.exists() else 1
-    attempt_file.write_text(str(attempt))
+    cache, failed ones are asked again with a new seed)."""
+    layout.retry_attempt.write_text(str(attempt))
     for stage in ("generate", "finalize"):
         shutil.rmtree(layout.logs(stage) / "completions", ignore_errors=True)
         shutil.rmtree(layout.logs(stage) / "stats", ignore_errors=True)
-    return attempt
 
 
 def start_ray(recipe: Recipe) -> None:
