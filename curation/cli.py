@@ -364,7 +364,7 @@ def run(
         # refused here (exit 2, nothing ran) leaves no run behind that its corrected version would clash with.
         stages = compile_recipe(parsed, files, layout, retry_attempt)
         executors = make_executors(parsed, stages, layout)
-        prepare_output(parsed, layout, fresh)
+        prepare_output(parsed, files, layout, fresh)
         if retry_failures:
             start_retry(layout, retry_attempt)
         if parsed.executor.kind == "ray":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,54 @@ def test_a_refused_recipe_leaves_the_output_folder_untouched(tmp_path, recipe_fi
     fixed = run_cli("run", recipe_file(small_recipe(tmp_path, [good_step])))  # no --fresh needed
     assert fixed.exit_code == 0, fixed.output
     assert load_stats(tmp_path / "out")["accounting"]["ok"]
+
+
+def test_a_rerun_over_changed_inputs_is_refused_until_fresh(tmp_path, recipe_file, inputs):
+    path = recipe_file(small_recipe(tmp_path))
+    assert run_cli("run", path).exit_code == 0
+    again = run_cli("run", path)  # unchanged inputs: resumes (here: nothing left to do) as before
+    assert again.exit_code == 0, again.output
+
+    write_jsonl(inputs / "part-0.jsonl", [{"text": t} for t in [*TEXTS, "Habari ya asubuhi, rafiki yangu mpendwa."]])
+    appended = run_cli("run", path)
+    assert appended.exit_code == 2, appended.output
+    assert "inputs changed since the last run" in appended.output and "part-0.jsonl: size" in appended.output
+    assert "--fresh" in appended.output and "Traceback" not in appended.output
+
+    write_jsonl(inputs / "part-1.jsonl", [{"text": TEXTS[0] + " (2)"}])  # a new file matching the glob
+    added = run_cli("run", path)
+    assert added.exit_code == 2 and "part-1.jsonl: new" in added.output, added.output
+
+    fresh = run_cli("run", path, "--fresh")
+    assert fresh.exit_code == 0, fresh.output
+    assert load_stats(tmp_path / "out")["languages"]["und"]["rows"] == 5  # every record of today's inputs
+    assert run_cli("run", path).exit_code == 0  # and what --fresh read is the new reference
+
+
+def test_same_size_rewrites_and_remote_files_are_noticed(tmp_path):
+    """Local files: size and mtime_ns (what make and rsync compare); fsspec files: what `info` gives."""
+    import fsspec
+
+    from curation.pipeline import input_changes
+    from curation.readers import expand_inputs, input_identities, path_label
+    from curation.recipe import InputSpec
+
+    local = tmp_path / "a.txt"
+    local.write_text("abc")
+    remote, folder = fsspec.filesystem("memory"), f"/{tmp_path.name}"  # one memory file system per process
+    remote.pipe(f"{folder}/b.jsonl", b'{"text": "abc"}\n')
+    specs = [InputSpec(path=str(local)), InputSpec(path=f"memory://{folder}/*.jsonl")]
+    files = expand_inputs(specs)
+    url = f"memory://{folder}/b.jsonl"
+    before = input_identities(specs, files)
+    assert set(before[str(local)]) == {"size", "mtime_ns"} and before[url]["size"] == 16
+    assert input_changes(before, input_identities(specs, files)) == []
+
+    local.write_text("xyz")
+    os.utime(local, ns=(1, 1))
+    remote.pipe(f"{folder}/b.jsonl", b'{"text": "abcd"}\n')
+    try:
+        assert input_changes(before, input_identities(specs, files)) == [
+            f"{path_label(str(local))}: modified (same size)", f"{url}: size 16 -> 17"]
+    finally:
+        remote.rm(folder, recursive=True)
