@@ -9,6 +9,7 @@
         shards/            staged Parquet shards, published into data/ by finalize
         distributions/     per-task score and length sketches for the report
         progress/ logs/ fingerprint inputs.json retry_attempt
+        lock               held by the `curate run` writing here (curation.runlock)
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class RunLayout:
     def inputs(self) -> Path:
         """The input files the run read, with their sizes and modification times."""
         return self.work / "inputs.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.work / "lock"
 
     @property
     def retry_attempt(self) -> Path:

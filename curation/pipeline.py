@@ -24,13 +24,8 @@ from curation.workfiles import atomic_write_json
 
 def prepare_output(recipe: Recipe, files: list[SourceFile], layout: RunLayout, fresh: bool) -> None:
     """Refuse to resume over a different recipe's run, or over inputs that changed since; start over when asked."""
-    if fresh and layout.output.exists():
-        for name in (".curate", "data", "quarantine", "rejects", "stats.json", "README.md", "recipe.resolved.yaml"):
-            target = layout.output / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+    if fresh:
+        delete_earlier_run(layout)
     fingerprint = recipe.fingerprint()
     if layout.fingerprint.exists() and layout.fingerprint.read_text().strip() != fingerprint:
         raise RecipeError(
@@ -45,6 +40,19 @@ def prepare_output(recipe: Recipe, files: list[SourceFile], layout: RunLayout, f
     (layout.output / "recipe.resolved.yaml").write_text(dump_resolved(recipe), encoding="utf-8")
     # The finalize stage always runs again: it is cheap and rebuilds data/ and stats from the task files.
     shutil.rmtree(layout.logs("finalize") / "completions", ignore_errors=True)
+
+
+def delete_earlier_run(layout: RunLayout) -> None:
+    """What `--fresh` deletes: the earlier run's published data, stats and side outputs, and its work files
+    but the lock this run holds (deleted, a new lock file would be a second lock, free for another run)."""
+    targets = [layout.output / name for name in ("data", "quarantine", "rejects", "stats.json", "README.md",
+                                                 "recipe.resolved.yaml")]
+    targets += [path for path in layout.work.glob("*") if path != layout.lock]
+    for target in targets:
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
 
 
 def check_inputs_unchanged(layout: RunLayout, identities: dict[str, dict[str, Any]]) -> None:

@@ -1,13 +1,26 @@
-"""Running into an output folder again: what resumes, and what is refused before anything is touched."""
+"""Running into an output folder again: what resumes, what is refused before anything is touched, and one
+run at a time per folder."""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import load_stats, run_cli, write_jsonl
+from curation import runlock
+from curation.errors import OutputInUseError
+from curation.layout import RunLayout
+from curation.pipeline import prepare_output
+from curation.readers import expand_inputs
+from curation.recipe import load_recipe
+from curation.runlock import OutputLock
+from tests.conftest import REPO, load_stats, run_cli, write_jsonl
 
 TEXTS = [
     "Mvua kubwa ilinyesha jana usiku na wakulima katika kijiji chetu wamefurahi sana.",
@@ -92,3 +105,80 @@ def test_same_size_rewrites_and_remote_files_are_noticed(tmp_path):
             f"{path_label(str(local))}: modified (same size)", f"{url}: size 16 -> 17"]
     finally:
         remote.rm(folder, recursive=True)
+
+
+# ----------------------------------------------------------------------------- one run at a time
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_held_output_refuses_a_second_run_and_fresh(tmp_path, recipe_file, inputs):
+    path = recipe_file(small_recipe(tmp_path))
+    assert run_cli("run", path).exit_code == 0
+    layout = RunLayout(tmp_path / "out")
+    published = sorted(p.name for p in (tmp_path / "out" / "data").rglob("*.parquet"))
+    with OutputLock(layout):  # this test process stands in for a run in progress
+        second = subprocess.run([sys.executable, "-m", "curation.cli", "run", str(path)], cwd=REPO,
+                                capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, second.stdout + second.stderr
+        message = " ".join(second.stderr.split())  # rich wraps long lines
+        assert f"{tmp_path / 'out'} is in use by curate run pid {os.getpid()} on host {socket.gethostname()} since" \
+               in message and "wait for it or stop it" in message
+        assert "Traceback" not in second.stderr
+        fresh = run_cli("run", path, "--fresh")  # would delete the work files under the running run
+        assert fresh.exit_code == 2 and "is in use by curate run" in fresh.output, fresh.output
+        assert sorted(p.name for p in (tmp_path / "out" / "data").rglob("*.parquet")) == published
+        assert (tmp_path / "out" / "stats.json").exists()
+    after = run_cli("run", path, "--fresh")
+    assert after.exit_code == 0 and "taking it over" not in after.output, after.output
+    assert layout.lock.read_text() == "", "released at the end of the run"
+
+
+def test_a_lock_left_by_a_dead_run_is_taken_over(tmp_path, recipe_file, inputs):
+    layout = RunLayout(tmp_path / "out")
+    layout.work.mkdir(parents=True)
+    pid = dead_pid()
+    layout.lock.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "started": "2025-01-01 10:00:00"}))
+    result = run_cli("run", recipe_file(small_recipe(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert f"the run of pid {pid} on host {socket.gethostname()} since 2025-01-01 10:00:00 ended without " \
+           "releasing its lock; taking it over" in " ".join(result.output.split())
+    with OutputLock(layout):  # released at the end
+        pass
+
+
+def test_fresh_keeps_the_lock_its_run_holds(tmp_path, recipe_file, inputs):
+    path = recipe_file(small_recipe(tmp_path))
+    assert run_cli("run", path).exit_code == 0
+    recipe = load_recipe(path)
+    layout = RunLayout(tmp_path / "out")
+    with OutputLock(layout):
+        prepare_output(recipe, expand_inputs(recipe.inputs), layout, fresh=True)
+        assert not (tmp_path / "out" / "data").exists()
+        with pytest.raises(OutputInUseError):  # the lock file was not deleted (a new one would lock anew)
+            OutputLock(layout).acquire()
+
+
+def test_without_os_locks_the_holders_pid_decides(tmp_path, monkeypatch):
+    """Some network file systems refuse flock: then a live pid on this host holds the folder, a dead one does not."""
+    def refuse(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(runlock.fcntl, "flock", refuse)
+    layout = RunLayout(tmp_path / "out")
+    layout.work.mkdir(parents=True)
+    host = socket.gethostname()
+    layout.lock.write_text(json.dumps({"pid": os.getppid(), "host": host, "started": "2025-01-01 10:00:00"}))
+    with pytest.raises(OutputInUseError, match=f"in use by curate run pid {os.getppid()} on host {host}"):
+        OutputLock(layout).acquire()
+    layout.lock.write_text(json.dumps({"pid": dead_pid(), "host": host, "started": "2025-01-01 10:00:00"}))
+    lock = OutputLock(layout)
+    assert "taking it over" in lock.acquire()
+    assert json.loads(layout.lock.read_text())["pid"] == os.getpid()
+    lock.release()
+    assert layout.lock.read_text() == ""
