@@ -1,7 +1,7 @@
 """The `curate` command line. Only this module configures output, progress and exit codes.
 
-Exit codes: 0 done; 1 a stage failed; 2 the recipe, an override or an input path is wrong
-(nothing ran); 3 the run finished but its accounting does not add up.
+Exit codes: 0 done; 1 a stage failed; 2 the recipe, an override or an input path is wrong, or the
+output folder is in use by another run (nothing ran); 3 the run finished but its accounting does not add up.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ app = typer.Typer(
     "    curate report out/quickstart\n\n"
     "    curate schema > recipe.schema.json\n\n"
     "Exit codes: 0 done; 1 a stage failed (rerun to resume); 2 the recipe, an input or a setting is "
-    "wrong (nothing ran); 3 the run finished but its accounting does not add up.",
+    "wrong, or another run holds the output folder (nothing ran); 3 the run finished but its accounting does "
+    "not add up.",
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -355,7 +356,7 @@ def run(
     """
     from curation.compile import compile_recipe
     from curation.layout import RunLayout
-    from curation.pipeline import make_executors, prepare_output, start_ray, start_retry
+    from curation.pipeline import make_executors, next_retry_attempt, prepare_output, start_ray, start_retry
     from curation.readers import expand_inputs
 
     started = time.time()
@@ -363,15 +364,50 @@ def run(
         parsed = _load(recipe, set_)
         files = expand_inputs(parsed.inputs)
         layout = RunLayout(Path(parsed.output))
-        prepare_output(parsed, layout, fresh)
-        retry_attempt = start_retry(layout) if retry_failures else 0
+        retry_attempt = next_retry_attempt(layout, fresh) if retry_failures else 0
+        # Everything `curate validate` checks is checked before the output folder is touched: a recipe
+        # refused here (exit 2, nothing ran) leaves no run behind that its corrected version would clash with.
         stages = compile_recipe(parsed, files, layout, retry_attempt)
         executors = make_executors(parsed, stages, layout)
-        if parsed.executor.kind == "ray":
-            start_ray(parsed)
     except CurateError as e:
         _fail(e)
-    console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.output}")
+    with _holding(layout):  # before --fresh deletes anything: another run may be writing here
+        try:
+            prepare_output(parsed, files, layout, fresh)
+            if retry_failures:
+                start_retry(layout, retry_attempt)
+            if parsed.executor.kind == "ray":
+                start_ray(parsed)
+        except CurateError as e:
+            _fail(e)
+        console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.output}")
+        _execute(stages, executors, layout, debug)
+        if parsed.executor.kind == "slurm":
+            console.print(f"submitted to Slurm; stats.json appears in {layout.output} when the finalize job ends")
+            return
+        _finish(parsed, layout, started)
+
+
+@contextlib.contextmanager
+def _holding(layout: Any):
+    """Hold the output folder's lock for the rest of the command (training and pushing included)."""
+    from curation.runlock import OutputLock
+
+    lock = OutputLock(layout)
+    try:
+        note = lock.acquire()
+    except CurateError as e:
+        _fail(e)
+    if note:
+        err_console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool) -> None:
+    """Run the stages (the last executor waits for the ones it depends on) with progress bars."""
     log_path = layout.work / "logs" / "console.log"
     progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), console=console, transient=False)
@@ -404,9 +440,10 @@ def run(
         raise typer.Exit(1) from None
     finally:
         _reset_datatrove_logging()
-    if parsed.executor.kind == "slurm":
-        console.print(f"submitted to Slurm; stats.json appears in {layout.output} when the finalize job ends")
-        return
+
+
+def _finish(parsed: Any, layout: Any, started: float) -> None:
+    """The end-of-run summary and accounting check, then the recipe's train and push blocks."""
     stats = json.loads(layout.stats.read_text())
     console.print(_summary_table(stats))
     console.print(_languages_table(stats))

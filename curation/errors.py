@@ -3,7 +3,9 @@
     CurateError
     ├── RecipeError      the user's recipe or command line is wrong: shown as one line, exit 2,
     │                    raised before any work starts
-    ├── InputError       an input path is missing or unreadable: one line, exit 2
+    ├── InputError       an input path is missing or unreadable, or changed since the output's run
+    │                    began: one line, exit 2
+    ├── OutputInUseError another `curate run` holds the output folder: one line, exit 2
     ├── RecordError      one record is unusable (bad JSON, bad UTF-8, no text): it is
     │   │                quarantined with its file and line and counted; the run goes on
     │   └── ParseError   a model's answer cannot become a record: counted under its reason
@@ -28,7 +30,13 @@ class RecipeError(CurateError):
 
 
 class InputError(CurateError):
-    """An input path does not exist or cannot be opened."""
+    """An input path does not exist or cannot be opened, or differs from what the output's run read."""
+
+    exit_code = 2
+
+
+class OutputInUseError(CurateError):
+    """Another run holds the output folder's lock; nothing ran."""
 
     exit_code = 2
 

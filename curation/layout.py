@@ -8,7 +8,8 @@
         dedup/ select/     what the whole-run decisions need and decide
         shards/            staged Parquet shards, published into data/ by finalize
         distributions/     per-task score and length sketches for the report
-        progress/ logs/ fingerprint retry_attempt
+        progress/ logs/ fingerprint inputs.json retry_attempt
+        lock               held by the `curate run` writing here (curation.runlock)
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ class RunLayout:
     @property
     def fingerprint(self) -> Path:
         return self.work / "fingerprint"
+
+    @property
+    def inputs(self) -> Path:
+        """The input files the run read, with their sizes and modification times."""
+        return self.work / "inputs.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.work / "lock"
 
     @property
     def retry_attempt(self) -> Path:

@@ -7,6 +7,7 @@ a task that finished has a completion file and is skipped when the same recipe r
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from typing import Any
@@ -14,43 +15,89 @@ from typing import Any
 from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
 
 from curation.compile import Stage
-from curation.errors import RecipeError
+from curation.errors import InputError, RecipeError
 from curation.layout import RunLayout
+from curation.readers import SourceFile, input_identities, path_label
 from curation.recipe import Recipe, dump_resolved
+from curation.workfiles import atomic_write_json
 
 
-def prepare_output(recipe: Recipe, layout: RunLayout, fresh: bool) -> None:
-    """Refuse to resume over a different recipe's run; start over when asked."""
-    if fresh and layout.output.exists():
-        for name in (".curate", "data", "quarantine", "rejects", "stats.json", "README.md", "recipe.resolved.yaml"):
-            target = layout.output / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+def prepare_output(recipe: Recipe, files: list[SourceFile], layout: RunLayout, fresh: bool) -> None:
+    """Refuse to resume over a different recipe's run, or over inputs that changed since; start over when asked."""
+    if fresh:
+        delete_earlier_run(layout)
     fingerprint = recipe.fingerprint()
     if layout.fingerprint.exists() and layout.fingerprint.read_text().strip() != fingerprint:
         raise RecipeError(
             f"{layout.output} holds a run of a different recipe (or task count); resuming would mix the two. "
             "Pass --fresh to start over, or choose another output folder."
         )
+    identities = input_identities(recipe.inputs, files)
+    check_inputs_unchanged(layout, identities)
     layout.work.mkdir(parents=True, exist_ok=True)
     layout.fingerprint.write_text(fingerprint)
+    atomic_write_json(layout.inputs, identities)  # whole or not at all: the next run parses it
     (layout.output / "recipe.resolved.yaml").write_text(dump_resolved(recipe), encoding="utf-8")
     # The finalize stage always runs again: it is cheap and rebuilds data/ and stats from the task files.
     shutil.rmtree(layout.logs("finalize") / "completions", ignore_errors=True)
 
 
-def start_retry(layout: RunLayout) -> int:
+def delete_earlier_run(layout: RunLayout) -> None:
+    """What `--fresh` deletes: the earlier run's published data, stats and side outputs, and its work files
+    but the lock this run holds (deleted, a new lock file would be a second lock, free for another run)."""
+    targets = [layout.output / name for name in ("data", "quarantine", "rejects", "stats.json", "README.md",
+                                                 "recipe.resolved.yaml")]
+    targets += [path for path in layout.work.glob("*") if path != layout.lock]
+    for target in targets:
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def check_inputs_unchanged(layout: RunLayout, identities: dict[str, dict[str, Any]]) -> None:
+    """Resuming reads only what the finished tasks have not read: over inputs that changed since, a rerun
+    would publish the old records (or a mix) and look complete. Say what changed instead."""
+    if not layout.inputs.exists():  # a new run, or one from before curate recorded its inputs: nothing to compare
+        return
+    changes = input_changes(json.loads(layout.inputs.read_text()), identities)
+    if changes:
+        shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
+        raise InputError(f"inputs changed since the last run into {layout.output} ({shown}): "
+                         "rerun with --fresh to start over")
+
+
+def input_changes(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> list[str]:
+    """One phrase per input file that is new, gone or different (size, or else modification time/etag)."""
+    changes = []
+    for path in sorted(before.keys() | now.keys()):
+        label = path_label(path)
+        if path not in before:
+            changes.append(f"{label}: new")
+        elif path not in now:
+            changes.append(f"{label}: gone")
+        elif before[path].get("size") != now[path].get("size"):
+            changes.append(f"{label}: size {before[path].get('size')} -> {now[path].get('size')}")
+        elif before[path] != now[path]:
+            changes.append(f"{label}: modified (same size)")
+    return changes
+
+
+def next_retry_attempt(layout: RunLayout, fresh: bool) -> int:
+    """The attempt number `--retry-failures` runs as. Only reads: the recipe compiles with it before
+    anything in the output folder is touched."""
+    if fresh or not layout.retry_attempt.exists():  # --fresh deletes the earlier attempts with the rest
+        return 1
+    return int(layout.retry_attempt.read_text()) + 1
+
+
+def start_retry(layout: RunLayout, attempt: int) -> None:
     """Prepare `--retry-failures`: the generate stage runs again (answered requests come from the
-    cache, failed ones are asked again with a new seed). Returns the retry attempt number."""
-    attempt_file = layout.retry_attempt
-    attempt = int(attempt_file.read_text()) + 1 if attempt_file.exists() else 1
-    attempt_file.write_text(str(attempt))
+    cache, failed ones are asked again with a new seed)."""
+    layout.retry_attempt.write_text(str(attempt))
     for stage in ("generate", "finalize"):
         shutil.rmtree(layout.logs(stage) / "completions", ignore_errors=True)
         shutil.rmtree(layout.logs(stage) / "stats", ignore_errors=True)
-    return attempt
 
 
 def start_ray(recipe: Recipe) -> None:

@@ -49,12 +49,17 @@ class SourceFile:
     @property
     def label(self) -> str:
         """How records name their file: relative to the working directory when under it (no home paths in data)."""
-        if "://" in self.path:
-            return self.path
-        try:
-            return str(Path(self.path).resolve().relative_to(Path.cwd()))
-        except ValueError:
-            return self.path
+        return path_label(self.path)
+
+
+def path_label(path: str) -> str:
+    """A path relative to the working directory when under it; URLs and other paths as they are."""
+    if "://" in path:
+        return path
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def expand_inputs(inputs: list[InputSpec]) -> list[SourceFile]:
@@ -75,6 +80,40 @@ def expand_inputs(inputs: list[InputSpec]) -> list[SourceFile]:
         protocol = spec.path.split("://", 1)[0] + "://" if "://" in spec.path else ""
         files.extend(SourceFile(m if m.startswith(protocol) else protocol + m, index) for m in matches)
     return files
+
+
+# What a remote file system's `info` may say about a file's version besides its size (s3fs, gcsfs, adlfs,
+# HfFileSystem, memory spell them differently); whichever are present are recorded.
+REMOTE_VERSION_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created", "ETag", "etag", "md5Hash",
+                       "generation", "VersionId", "blob_id")
+
+
+def file_identity(path: str) -> dict[str, Any]:
+    """What says a file is still the one a run read: size and modification time, as make and rsync judge
+    it (hashing the content of large inputs would cost as much as reading them). Local files give
+    nanosecond mtimes; remote ones what their file system's `info` gives (size, and mtime/etag if any)."""
+    if "://" not in path or path.startswith("file://"):
+        stat = os.stat(path.removeprefix("file://"))
+        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    fs, fs_path = url_to_fs(path)
+    info = fs.info(fs_path)
+    return {"size": info.get("size"), **{key: str(info[key]) for key in REMOTE_VERSION_KEYS if info.get(key)}}
+
+
+def input_identities(inputs: list[InputSpec], files: list[SourceFile]) -> dict[str, dict[str, Any]]:
+    """Each input file's identity (`file_identity`), by path. A Hub dataset (`hf:`) is streamed by
+    `datasets`, not listed: it is recorded by name only, so a new revision of it is not noticed."""
+    identities: dict[str, dict[str, Any]] = {}
+    for entry in files:
+        if inputs[entry.input_index].hf is not None:
+            identities[entry.path] = {}
+            continue
+        try:
+            identities[entry.path] = file_identity(entry.path)
+        except (OSError, ValueError) as e:
+            raise InputError(f"inputs[{entry.input_index}]: cannot stat {entry.path} "
+                             f"({e.__class__.__name__}: {e})") from None
+    return identities
 
 
 def detect_format(path: str, declared: str) -> str:
