@@ -2,6 +2,7 @@
 
     python bench/bench_confidence.py [--clean 300] [--rate 0.2] [--seed 0] [--lang en|de|zh|...]
                                      [--matched] [--baselines-only] [--engine vllm --model bundled] [--json PATH]
+                                     [--judge]
 
 Builds a labelled noisy set with `bench/noisy_instructions.py` (real pairs, a `--rate` share
 corrupted: swapped / truncated / wrong_language / factual_error) and scores every record. A score
@@ -207,7 +208,29 @@ def score_with_curate(records: list[dict], engine: Any) -> dict[str, list[float]
     return scores
 
 
-def curate_scores(records: list[dict], engine_name: str, model: str) -> dict[str, list[float]]:
+def judge_scores(records: list[dict], engine: Any) -> dict[str, list[float]]:
+    """The judge's scores (filters/judge.py: each criterion, expected digit under the model's
+    log-probabilities, and their mean), higher = more likely clean; NaN where it gave no score."""
+    import tempfile
+
+    from datatrove.data import Document
+
+    from curation.languages import language
+    from curation.llm.cache import CachedEngine, RequestCache
+    from filters.judge import DEFAULT_CRITERIA, JudgeFilter
+
+    docs = [Document(text="\n\n".join(m["content"] for m in r["messages"]), id=r["id"],
+                     metadata={"messages": r["messages"], "lang": f"{r['lang']}_{language(r['lang']).script}"})
+            for r in records]
+    cache_dir = os.environ.get("CURATE_BENCH_CACHE") or tempfile.mkdtemp(prefix="bench-judge-")
+    cached = CachedEngine(engine, RequestCache(f"{cache_dir}/requests.sqlite"), batch_size=512)
+    step = JudgeFilter(engine=cached, batch_size=512)  # no thresholds: every record scored and kept
+    scored = {doc.id: doc.metadata.get("scores", {}) for doc in step.run(iter(docs), 0, 1)}
+    names = ["judge", *(f"judge.{c}" for c in DEFAULT_CRITERIA)]
+    return {name: [scored.get(r["id"], {}).get(name, math.nan) for r in records] for name in names}
+
+
+def curate_scores(records: list[dict], engine_name: str, model: str, judge: bool = False) -> dict[str, list[float]]:
     """`score_with_curate` with the engine from the flags; {} (with a note) when not available."""
     try:
         import filters.confidence  # noqa: F401
@@ -219,10 +242,14 @@ def curate_scores(records: list[dict], engine_name: str, model: str) -> dict[str
 
     engine = build_engine(LLMSpec(engine=engine_name, model=model))
     try:
-        return score_with_curate(records, engine)
+        scores = score_with_curate(records, engine)
     except NotImplementedError as e:
         print(f"note: {e}; baselines only", file=sys.stderr)
         return {}
+    if judge:
+        scores.update(judge_scores(records, engine))
+        scores["rank_avg(judge, clear_confidence)"] = rank_average(scores, ["judge", "clear_confidence"])
+    return scores
 
 
 # --------------------------------------------------------------------------- CLI
@@ -240,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="vllm", help="engine for filters.confidence (vllm, openai, module:Class)")
     ap.add_argument("--model", default="bundled", help="model for filters.confidence")
     ap.add_argument("--json", type=Path, help="also write the table here")
+    ap.add_argument("--judge", action="store_true", help="also score with the judge (filters/judge.py), same model")
     args = ap.parse_args(argv)
     try:
         records = build(args.clean, args.rate, args.seed, args.lang, args.matched)
@@ -250,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, list[float]] = {}
     if not args.baselines_only:
         t0 = time.perf_counter()
-        scores.update(curate_scores(records, args.engine, args.model))
+        scores.update(curate_scores(records, args.engine, args.model, judge=args.judge))
         if scores:
             print(f"curate scores: {time.perf_counter() - t0:.1f}s for {len(records)} records")
     scores.update(baseline_scores(records))
