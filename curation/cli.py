@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -49,14 +51,15 @@ SetOpt = Annotated[
 
 
 def _fail(error: CurateError) -> None:
-    err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    # escaped: a message quotes what the user wrote, and `steps[x]` must not be read as rich markup
+    err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 
 def _fail_after_run(error: CurateError, output: Path, command: str) -> None:
     """A `train:` or `push:` block failed after the data was published: exit 1 (a stage failed), not
     2 (which says nothing ran), and say how to do only the rest."""
-    err_console.print(f"[red]error:[/red] {error}\nThe run's data is complete in {output}; once fixed, "
+    err_console.print(f"[red]error:[/red] {escape(str(error))}\nThe run's data is complete in {output}; once fixed, "
                       f"`curate {command} {output}` does only this part.", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
@@ -335,6 +338,19 @@ def _languages_table(stats: dict[str, Any]) -> Table:
     return table
 
 
+def _check_output_writable(folder: Path) -> None:
+    """Create the output folder and a file in it now, so a path that cannot be written (`/proc/x`, a
+    path under a file, a read-only folder) is one line and exit 2, not a traceback once work has begun."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except FileExistsError:
+        raise RecipeError(f"cannot write the output folder {folder}: it is a file") from None
+    except OSError as e:
+        raise RecipeError(f"cannot write the output folder {folder}: {e.strerror or e}") from None
+
+
 @app.command()
 def run(
     recipe: RecipeArg,
@@ -359,6 +375,7 @@ def run(
         parsed = _load(recipe, set_)
         files = expand_inputs(parsed.inputs)
         layout = RunLayout(Path(parsed.output))
+        _check_output_writable(layout.output)
         prepare_output(parsed, layout, fresh)
         retry_attempt = start_retry(layout) if retry_failures else 0
         stages = compile_recipe(parsed, files, layout, retry_attempt)
@@ -395,7 +412,7 @@ def run(
         done.set()
         if debug:
             raise
-        err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {e}). "
+        err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {escape(str(e))}). "
                           f"Task logs: {layout.work / 'logs'}; rerun to resume.", highlight=False)
         raise typer.Exit(1) from None
     finally:
