@@ -313,12 +313,44 @@ def _update_prompt_bar(progress: Progress, bar: Any, folder: Path) -> None:
         progress.update(bar, completed=answered, total=max(planned, 1))
 
 
+PROGRESS_EVERY_ENV = "CURATE_PROGRESS_EVERY"
+
+
+def _plain_progress_every() -> float | None:
+    """Seconds between plain progress lines, when stdout is not a terminal (`make run > log`): rich
+    draws its bars there only once, at the end. $CURATE_PROGRESS_EVERY sets it (default 30; 0: never)."""
+    if console.is_terminal:
+        return None
+    raw = os.environ.get(PROGRESS_EVERY_ENV, "30")
+    try:
+        every = float(raw)
+    except ValueError:
+        _fail(RecipeError(f"{PROGRESS_EVERY_ENV}={raw}: expected a number of seconds"))
+    return every if every > 0 else None
+
+
+def _plain_progress_line(progress: Progress, seconds: float) -> str:
+    """`progress 0:01:35: curate 3/4 tasks, finalize 0/1 tasks`: the bars as one line for a log file."""
+    def done_of(task: Any) -> str:
+        total = "?" if task.total is None else f"{task.total:.0f}"
+        return f"{task.description} {task.completed:.0f}/{total} {task.fields['unit']}"
+
+    clock = f"{int(seconds) // 3600}:{int(seconds) % 3600 // 60:02d}:{int(seconds) % 60:02d}"
+    return f"progress {clock}: " + ", ".join(done_of(task) for task in progress.tasks)
+
+
 def _watch_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path], done: threading.Event,
-                    prompts: tuple[Any, Path] | None = None) -> None:
-    while not done.wait(2.0):  # rarely: a busy Python thread slows in-process vLLM on a CPU
+                    prompts: tuple[Any, Path] | None = None, plain_every: float | None = None) -> None:
+    started = printed = time.monotonic()
+    # Every 2 s at most: a busy Python thread slows in-process vLLM on a CPU.
+    while not done.wait(min(2.0, plain_every or 2.0)):
         _update_progress(progress, bars, dirs)
         if prompts is not None:
             _update_prompt_bar(progress, *prompts)
+        if plain_every is not None and time.monotonic() - printed >= plain_every:
+            printed = time.monotonic()
+            console.print(_plain_progress_line(progress, printed - started), markup=False, highlight=False,
+                          soft_wrap=True)
 
 
 def _summary_table(stats: dict[str, Any]) -> Table:
@@ -395,7 +427,8 @@ def run(
                    layout.generation_progress)
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
-                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done, prompts))
+                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done, prompts,
+                                     _plain_progress_every()))
     _reset_datatrove_logging()
     try:
         with progress, (contextlib.nullcontext() if debug else _stderr_to(log_path)):
