@@ -457,6 +457,9 @@ def run(
     console.print(_summary_table(stats))
     console.print(_languages_table(stats))
     console.print(f"quarantined: {stats['quarantine']['total']}  ({layout.quarantine})")
+    if stats["llm_cache"]["by_step"]:
+        steps = ", ".join(f"{step} {n}" for step, n in stats["llm_cache"]["by_step"].items())
+        console.print(f"LLM request cache: {stats['llm_cache']['hits']} request(s) answered from the cache ({steps})")
     if stats["confusable_pairs"]:
         pairs = ", ".join(f"{pair} {n}" for pair, n in list(stats["confusable_pairs"].items())[:6])
         console.print(f"confusable language pairs (LID top-2 close, not merged): {pairs}")
