@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -50,14 +52,15 @@ SetOpt = Annotated[
 
 
 def _fail(error: CurateError) -> None:
-    err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    # escaped: a message quotes what the user wrote, and `steps[x]` must not be read as rich markup
+    err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 
 def _fail_after_run(error: CurateError, output: Path, command: str) -> None:
     """A `train:` or `push:` block failed after the data was published: exit 1 (a stage failed), not
     2 (which says nothing ran), and say how to do only the rest."""
-    err_console.print(f"[red]error:[/red] {error}\nThe run's data is complete in {output}; once fixed, "
+    err_console.print(f"[red]error:[/red] {escape(str(error))}\nThe run's data is complete in {output}; once fixed, "
                       f"`curate {command} {output}` does only this part.", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
@@ -315,12 +318,44 @@ def _update_prompt_bar(progress: Progress, bar: Any, folder: Path) -> None:
         progress.update(bar, completed=answered, total=max(planned, 1))
 
 
+PROGRESS_EVERY_ENV = "CURATE_PROGRESS_EVERY"
+
+
+def _plain_progress_every() -> float | None:
+    """Seconds between plain progress lines, when stdout is not a terminal (`make run > log`): rich
+    draws its bars there only once, at the end. $CURATE_PROGRESS_EVERY sets it (default 30; 0: never)."""
+    if console.is_terminal:
+        return None
+    raw = os.environ.get(PROGRESS_EVERY_ENV, "30")
+    try:
+        every = float(raw)
+    except ValueError:
+        _fail(RecipeError(f"{PROGRESS_EVERY_ENV}={raw}: expected a number of seconds"))
+    return every if every > 0 else None
+
+
+def _plain_progress_line(progress: Progress, seconds: float) -> str:
+    """`progress 0:01:35: curate 3/4 tasks, finalize 0/1 tasks`: the bars as one line for a log file."""
+    def done_of(task: Any) -> str:
+        total = "?" if task.total is None else f"{task.total:.0f}"
+        return f"{task.description} {task.completed:.0f}/{total} {task.fields['unit']}"
+
+    clock = f"{int(seconds) // 3600}:{int(seconds) % 3600 // 60:02d}:{int(seconds) % 60:02d}"
+    return f"progress {clock}: " + ", ".join(done_of(task) for task in progress.tasks)
+
+
 def _watch_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path], done: threading.Event,
-                    prompts: tuple[Any, Path] | None = None) -> None:
-    while not done.wait(2.0):  # rarely: a busy Python thread slows in-process vLLM on a CPU
+                    prompts: tuple[Any, Path] | None = None, plain_every: float | None = None) -> None:
+    started = printed = time.monotonic()
+    # Every 2 s at most: a busy Python thread slows in-process vLLM on a CPU.
+    while not done.wait(min(2.0, plain_every or 2.0)):
         _update_progress(progress, bars, dirs)
         if prompts is not None:
             _update_prompt_bar(progress, *prompts)
+        if plain_every is not None and time.monotonic() - printed >= plain_every:
+            printed = time.monotonic()
+            console.print(_plain_progress_line(progress, printed - started), markup=False, highlight=False,
+                          soft_wrap=True)
 
 
 def _summary_table(stats: dict[str, Any]) -> Table:
@@ -338,6 +373,19 @@ def _languages_table(stats: dict[str, Any]) -> Table:
     for folder, info in sorted(stats["languages"].items(), key=lambda x: -x[1]["rows"]):
         table.add_row(folder, str(info.get("lang", "")), str(info["rows"]), str(info["shards"]))
     return table
+
+
+def _check_output_writable(folder: Path) -> None:
+    """Create the output folder and a file in it now, so a path that cannot be written (`/proc/x`, a
+    path under a file, a read-only folder) is one line and exit 2, not a traceback once work has begun."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except FileExistsError:
+        raise RecipeError(f"cannot write the output folder {folder}: it is a file") from None
+    except OSError as e:
+        raise RecipeError(f"cannot write the output folder {folder}: {e.strerror or e}") from None
 
 
 @app.command()
@@ -369,6 +417,7 @@ def run(
         # refused here (exit 2, nothing ran) leaves no run behind that its corrected version would clash with.
         stages = compile_recipe(parsed, files, layout, retry_attempt)
         executors = make_executors(parsed, stages, layout)
+        _check_output_writable(layout.output)  # the first write: after every check that can refuse the recipe
     except CurateError as e:
         _fail(e)
     with _holding(layout):  # before --fresh deletes anything: another run may be writing here
@@ -418,7 +467,8 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool) 
                    layout.generation_progress)
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
-                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done, prompts))
+                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done, prompts,
+                                     _plain_progress_every()))
     _reset_datatrove_logging()
     try:
         with progress, (contextlib.nullcontext() if debug else _stderr_to(log_path)):
@@ -435,7 +485,7 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool) 
         done.set()
         if debug:
             raise
-        err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {e}). "
+        err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {escape(str(e))}). "
                           f"Task logs: {layout.work / 'logs'}; rerun to resume.", highlight=False)
         raise typer.Exit(1) from None
     finally:
@@ -448,6 +498,9 @@ def _finish(parsed: Any, layout: Any, started: float) -> None:
     console.print(_summary_table(stats))
     console.print(_languages_table(stats))
     console.print(f"quarantined: {stats['quarantine']['total']}  ({layout.quarantine})")
+    if stats["llm_cache"]["by_step"]:
+        steps = ", ".join(f"{step} {n}" for step, n in stats["llm_cache"]["by_step"].items())
+        console.print(f"LLM request cache: {stats['llm_cache']['hits']} request(s) answered from the cache ({steps})")
     if stats["confusable_pairs"]:
         pairs = ", ".join(f"{pair} {n}" for pair, n in list(stats["confusable_pairs"].items())[:6])
         console.print(f"confusable language pairs (LID top-2 close, not merged): {pairs}")

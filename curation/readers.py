@@ -27,6 +27,7 @@ import zstandard
 from datatrove.data import Document
 from fsspec.core import url_to_fs
 
+from curation.csv_rows import csv_rows, text_lines
 from curation.errors import InputError, RecordError
 from curation.recipe import InputSpec, Limits
 from curation.steps import UNKNOWN_LANG, CountedStep
@@ -347,23 +348,21 @@ class SourceReader(CountedStep):
                 yield from self._record(obj, spec, source, row, "")
 
     def _read_csv(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
-        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+        """Rows by the line they start on; a damaged quote or a wrong field count is `bad_csv` (csv_rows)."""
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
         delimiter = spec.csv_delimiter or ("\t" if ".tsv" in source.lower() else ",")
-        csv.field_size_limit(self.limits.max_doc_bytes)
-        reader = csv.DictReader(text, delimiter=delimiter)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as e:
-                self._quarantine_entry(source, reader.line_num, "bad_csv", str(e))
+        limit = self.limits.max_doc_bytes
+        csv.field_size_limit(max(limit, csv.field_size_limit()))  # rows are bounded by csv_rows, not by csv
+        for row in csv_rows(text_lines(text, limit), delimiter, limit):
+            if row.values is None:
+                # bytes again: a damaged row may hold invalid UTF-8, which the excerpt shows escaped
+                self._quarantine_entry(source, row.line, row.reason, row.detail,
+                                       row.excerpt.encode("utf-8", "surrogateescape"))
                 continue
-            if any(isinstance(v, str) and any("\udc80" <= ch <= "\udcff" for ch in v) for v in row.values()):
-                self._quarantine_entry(source, reader.line_num, "bad_utf8", "invalid UTF-8 in row")
+            if any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in row.values.values()):
+                self._quarantine_entry(source, row.line, "bad_utf8", "invalid UTF-8 in row")
                 continue
-            row.pop(None, None)  # extra unnamed fields of a ragged row
-            yield from self._record(row, spec, source, reader.line_num, "")
+            yield from self._record(row.values, spec, source, row.line, "")
 
     def _read_text(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
         """Plain text: one record per paragraph (blank-line separated), per line, or per file."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -566,6 +567,26 @@ def validation_message(err: ValidationError) -> str:
     return "\n".join(lines)
 
 
+_KEY_CHUNK = re.compile(r"(?P<name>[^\[\]]+)(?P<indices>(?:\[-?\d+\])*)")
+
+
+def override_path(dotted: str) -> list[str | int]:
+    """`steps[0].lid.keep` -> ['steps', 0, 'lid', 'keep']; a part that is neither a key nor a list
+    position is an error quoting it (silently dropping `[x]` would write somewhere else)."""
+    if not dotted:
+        raise RecipeError("--set: empty key (expected e.g. executor.local.tasks=4)")
+    parts: list[str | int] = []
+    for chunk in dotted.split("."):
+        match = _KEY_CHUNK.fullmatch(chunk)
+        if match is None:
+            what = f"`{chunk}`" if chunk else "an empty part"
+            raise RecipeError(f"--set {dotted}: cannot read {what} (expected a key, with list positions "
+                              "as numbers: steps[0].lid.keep)")
+        parts.append(match["name"])
+        parts.extend(int(index) for index in re.findall(r"-?\d+", match["indices"]))
+    return parts
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply `a.b=c` / `steps[0].lid.keep=[sw,yo]` overrides; values are parsed as YAML."""
     data = copy.deepcopy(data)
@@ -577,14 +598,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             value = yaml.safe_load(raw)
         except yaml.YAMLError:
             value = raw
-        parts: list[str | int] = []
-        for chunk in dotted.replace("]", "").split("."):
-            name, *indices = chunk.split("[")
-            if name:
-                parts.append(name)
-            parts.extend(int(i) for i in indices if i.isdigit())
-        if not parts:
-            raise RecipeError(f"--set {item}: empty key")
+        parts = override_path(dotted)
         node: Any = data
         for here, nxt in zip(parts, parts[1:], strict=False):
             try:

@@ -176,6 +176,8 @@ def generation_summary(extra: dict[str, int]) -> dict[str, Any]:
         if kind == "generation_ms":
             milliseconds += count
             continue
+        if kind == "cache_hits":
+            continue  # llm_cache_summary's
         entry = summary.setdefault(lang, {"prompts": 0, "tokens_prompt": 0, "tokens_generated": 0, "failed": {}})
         if kind == "failed":
             entry["failed"][reason[0]] = entry["failed"].get(reason[0], 0) + count
@@ -187,6 +189,18 @@ def generation_summary(extra: dict[str, int]) -> dict[str, Any]:
                              "generated_tokens_per_second": round(generated * 1000 / milliseconds, 1)
                              if milliseconds else None}
     return summary
+
+
+def llm_cache_summary(extra: dict[str, int]) -> dict[str, Any]:
+    """Requests answered from the run's request cache instead of the model, in all and per step
+    (`stage/step`): what a resumed run or `--retry-failures` did not pay for."""
+    by_step: dict[str, int] = {}
+    for key, count in extra.items():
+        where, _, _ = key.partition("/")
+        if where.endswith(".cache_hits"):
+            stage, step = where.removesuffix(".cache_hits").split(".", 1)
+            by_step[f"{stage}/{step}"] = by_step.get(f"{stage}/{step}", 0) + count
+    return {"hits": sum(by_step.values()), "by_step": by_step}
 
 
 def build_stats(
@@ -216,6 +230,7 @@ def build_stats(
         "confusable_pairs": dict(sorted(confusable.items(), key=lambda x: -x[1])),
         "generation": generation_summary(extra),
         "confidence": confidence_summary(steps, extra),
+        "llm_cache": llm_cache_summary(extra),
         "other_counters": dict(sorted(extra.items())),
         "accounting": {"ok": not problems, "problems": problems},
     }

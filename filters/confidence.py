@@ -59,6 +59,7 @@ from typing import Any, Literal
 from datatrove.data import Document
 
 from curation.errors import RecipeError, RetryableError
+from curation.llm.cache import CachedEngine
 from curation.llm.types import ChatRequest, Completion, Sampling, ScoreRequest, ScoringEngine, request_for
 from curation.steps import Filter, SideOutputs, record_lang
 from filters.calibration import FEATURES, MIN_RECORDS, calibrated_confidence, synthetic_negatives
@@ -319,7 +320,11 @@ class ConfidenceFilter(Filter):
             return False, "confidence_failed"
         return True
 
+    def _cache_hits(self) -> int:
+        return self.engine.hits if isinstance(self.engine, CachedEngine) else 0
+
     def _decided(self, data: Iterable[Document]) -> Iterator[Document]:
+        hits_before = self._cache_hits()  # an engine given to the step may have answered before this run
         batch: list[Document] = []
         for doc in data:
             batch.append(doc)
@@ -330,6 +335,7 @@ class ConfidenceFilter(Filter):
         if batch:
             self.process_batch(batch)
             yield from batch
+        self.stat_update("cache_hits/all", value=self._cache_hits() - hits_before)
 
     def process_batch(self, docs: list[Document]) -> None:
         """Score and decide a batch in place (scores and `confidence_decision` in each record's metadata)."""

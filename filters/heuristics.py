@@ -585,10 +585,24 @@ def _replace(thresholds: Thresholds, values: Mapping[str, Any], where: str) -> T
     if unknown:
         raise RecipeError(f"{where}: unknown quality threshold(s) {unknown}; known: {sorted(fields)}")
     values = {k: _as_tuple(v) if k in _TUPLE_FIELDS else v for k, v in values.items()}
+    for name, value in values.items():
+        _check_not_negative(name, value, where)
     return dataclasses.replace(thresholds, **values)
 
 
-_TUPLE_FIELDS = ("max_top_ngram_char_ratio", "max_dup_ngram_char_ratio", "stop_words")
+_NGRAM_FIELDS = ("max_top_ngram_char_ratio", "max_dup_ngram_char_ratio")
+_TUPLE_FIELDS = (*_NGRAM_FIELDS, "stop_words")
+
+
+def _check_not_negative(name: str, value: Any, where: str) -> None:
+    """Every threshold is a count, a length or a ratio, so none can be negative: a negative minimum
+    would pass everything and a negative maximum drop everything, silently."""
+    if name in _NGRAM_FIELDS:
+        for pair in value or ():
+            if len(pair) != 2 or pair[0] < 1 or pair[1] < 0:
+                raise RecipeError(f"{where}.{name}: expected [n, ratio] pairs with n >= 1 and ratio >= 0 (got {pair})")
+    elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        raise RecipeError(f"{where}.{name}: must be at least 0 (got {value})")
 
 
 def _as_tuple(value: Any) -> Any:

@@ -160,6 +160,7 @@ class GenerateStep(CountedStep):
         for doc in run_merged(engine, jobs, after_call=lambda: self.report_progress(rank, askers, planned)):
             yield self.keep_record(doc)
         self._record_usage_and_failures(askers, rank, time.perf_counter() - started)
+        self.stat_update("cache_hits/all", value=engine.hits)
         self.report_progress(rank, askers, planned, done=True)
 
     @staticmethod

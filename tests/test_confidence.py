@@ -200,6 +200,8 @@ def test_the_cache_makes_a_second_pass_free(tmp_path):
     assert [d.id for d in run(second, docs)] == kept_first
     assert count_calls(calls) == 5 * 4  # zero requests reached the engine
     assert [d.metadata["scores"] for d in docs] == scores_first
+    # and the step counts what the cache answered, for stats.json's llm_cache
+    assert stats(first)["cache_hits/all"] == 0 and stats(second)["cache_hits/all"] == 5 * 4
 
 
 def test_engine_failure_drops_the_batch_as_confidence_failed():

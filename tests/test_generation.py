@@ -83,6 +83,27 @@ def test_retry_failures_asks_again_only_for_the_failures(tmp_path):
     assert count_calls(calls) - first_calls == failed  # successes came from the cache
 
 
+def test_cache_hits_are_counted_in_stats_and_the_run_summary(tmp_path):
+    calls = tmp_path / "calls.txt"
+    recipe = generation_recipe(tmp_path, "hits", calls, qa={"per_passage": 2, "max_passages": 3},
+                               instruction={"count": 4, "rounds": 1})
+    path = write_recipe(tmp_path / "r.yaml", recipe)
+    first = run_cli("run", path)
+    assert first.exit_code == 0, first.output
+    assert load_stats(tmp_path / "hits")["llm_cache"] == {"hits": 0, "by_step": {"generate/generate": 0}}
+    assert "LLM request cache: 0 request(s)" in first.output
+    first_calls = count_calls(calls)
+    second = run_cli("run", path, "--retry-failures")  # the generate stage again: answered prompts from the cache
+    assert second.exit_code == 0, second.output
+    stats = load_stats(tmp_path / "hits")
+    assert stats["accounting"]["ok"], stats["accounting"]
+    hits = stats["llm_cache"]["hits"]
+    asked, sent = stats["generation"]["swh_Latn"]["prompts"], count_calls(calls) - first_calls
+    assert hits > 0 and hits == asked - sent, (hits, asked, sent)
+    assert stats["llm_cache"]["by_step"] == {"generate/generate": hits}
+    assert f"LLM request cache: {hits} request(s) answered from the cache (generate/generate {hits})" in second.output
+
+
 @pytest.mark.slow  # a `curate run` subprocess killed mid-generation, then rerun (~20 s)
 def test_a_killed_generation_resumes_without_repeating_answered_requests(tmp_path):
     """Kill `curate run` mid-generation (SIGKILL), run it again: every request reaches the model once."""

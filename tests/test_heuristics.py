@@ -243,6 +243,17 @@ def test_unknown_rules_and_thresholds_are_recipe_errors() -> None:
     assert set(INSTRUCTION_RULES) <= set(RULES)
 
 
+def test_negative_thresholds_are_recipe_errors_naming_the_threshold() -> None:
+    with pytest.raises(RecipeError, match=r"thresholds\.min_words: must be at least 0 \(got -3\)"):
+        QualityFilter({"min_words": -3})
+    with pytest.raises(RecipeError, match=r"per_language\.swh\.fineweb_max_newline_ratio: must be at least 0"):
+        QualityFilter(per_language={"swh": {"fineweb_max_newline_ratio": -0.1}})
+    with pytest.raises(RecipeError, match=r"QualityFilter\.max_top_ngram_char_ratio: expected \[n, ratio\] pairs"):
+        QualityFilter(max_top_ngram_char_ratio=[[2, -0.2]])
+    # zero and None (a bound switched off) stay allowed
+    assert QualityFilter({"min_words": 0, "max_words": None, "min_stop_words": 0}).thresholds.min_words == 0
+
+
 def test_chat_records_get_the_instruction_rules_unless_rules_are_chosen():
     """A short, good Swahili exchange is kept as a chat record; as plain web text it is too short."""
     exchange = [{"role": "user", "content": "Ni faida gani za kunywa maji ya kutosha kila siku?"},

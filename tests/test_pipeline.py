@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import load_stats, run_cli, step_stats, write_jsonl
+from tests.conftest import REPO, load_stats, run_cli, step_stats, write_jsonl
 
 TEXTS = [
     "Mvua kubwa ilinyesha jana usiku na wakulima katika kijiji chetu wamefurahi sana.",
@@ -131,3 +135,19 @@ def test_model_steps_run_in_process_with_one_worker(tmp_path, recipe_file):
     result = run_cli("run", recipe_file(recipe))
     assert result.exit_code == 0, result.output
     assert load_stats(tmp_path / "inproc")["accounting"]["ok"]
+
+
+@pytest.mark.slow  # a `curate run` subprocess with its stdout a pipe (~7 s)
+def test_progress_is_printed_as_plain_lines_when_stdout_is_not_a_terminal(tmp_path, recipe_file):
+    """`make run > log`: rich draws its bars only at the end there, so the CLI prints a line every N seconds."""
+    make_inputs(tmp_path / "in", files=3)
+    path = recipe_file(base_recipe(tmp_path, "piped", steps=[{"dedup": None}]))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CURATE_PROGRESS_EVERY": "0.1"}
+    done = subprocess.run([sys.executable, "-m", "curation.cli", "run", str(path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)  # stdout is a pipe, not a terminal
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("progress ")]
+    assert lines, done.stdout
+    pattern = r"progress \d+:\d\d:\d\d: curate \d/3 tasks, buckets \d/\d+ tasks, .*finalize \d/1 tasks"
+    assert all(re.fullmatch(pattern, line) for line in lines), lines
+    assert "\x1b[" not in done.stdout  # plain text in a log file, no terminal codes

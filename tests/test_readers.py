@@ -13,6 +13,7 @@ import zstandard
 
 from curation.readers import SourceReader, expand_inputs
 from curation.recipe import InputSpec, Limits
+from tests.conftest import load_stats, run_cli, step_stats
 
 SW = "Mvua kubwa ilinyesha jana usiku na wakulima wamefurahi sana."
 YO = "Ọjà ńlá ni ìlú wa, àwọn ènìyàn máa ń wá láti ibi gbogbo."
@@ -144,3 +145,78 @@ def test_alpaca_style_instruction_records_become_chat_records(tmp_path):
     assert docs[1].metadata["messages"][0]["content"] == "Tafsiri kwa Kiingereza:\n\nHabari ya asubuhi"
     assert "extra" not in docs[0].metadata
     assert [(q["line"], q["reason"]) for q in quarantine] == [(3, "missing_response")]
+
+
+# c-2's text opens a quote that never closes; c-3 (~1 KB, two lines) and c-4 must survive it.
+C3_TEXT = (f"{SW} " * 16).strip() + "\n" + (f"{SW} " * 2).strip()
+DAMAGED_CSV = (
+    "id,text,lang\n"
+    f'c-1,"{SW}\n{YO}\n{NE}",mixed\n'  # lines 2-4: a legitimate multi-line quoted field
+    f'c-2,"{YO} the quote is never closed,yo\n'  # line 5
+    f'c-3,"{C3_TEXT}",sw\n'  # lines 6-7
+    f'c-4,"{NE}",ne\n'  # line 8
+)
+
+
+def test_csv_unclosed_quote_is_quarantined_and_the_next_rows_survive(tmp_path):
+    path = tmp_path / "damaged.csv"
+    path.write_text(DAMAGED_CSV, encoding="utf-8")
+    docs, quarantine, stats = read_all(InputSpec(path=str(path), id_key="id"), tmp_path)
+    assert [d.id for d in docs] == ["c-1", "c-3", "c-4"]
+    assert [d.text for d in docs] == [f"{SW}\n{YO}\n{NE}", C3_TEXT, NE]
+    assert len(docs[1].text.encode()) > 1000
+    assert [d.metadata["source"] for d in docs] == [f"{path}:2", f"{path}:6", f"{path}:8"]  # first lines
+    assert [(q["file"], q["line"], q["reason"]) for q in quarantine] == [(str(path), 5, "bad_csv")]
+    assert "line 5" in quarantine[0]["detail"] and quarantine[0]["excerpt"].startswith("c-2,")
+    assert stats["in/und"].total == 4 and stats["kept/und"].total == 3
+    assert stats["quarantined/und/bad_csv"].total == 1
+
+
+def test_a_run_over_a_damaged_csv_accounts_for_every_row(tmp_path, recipe_file):
+    (tmp_path / "damaged.csv").write_text(DAMAGED_CSV, encoding="utf-8")
+    recipe = {"name": "csv", "output": str(tmp_path / "out"),
+              "inputs": [{"path": str(tmp_path / "damaged.csv"), "id_key": "id"}]}
+    result = run_cli("run", recipe_file(recipe))
+    assert result.exit_code == 0, result.output
+    stats = load_stats(tmp_path / "out")
+    assert stats["accounting"]["ok"], stats["accounting"]
+    read = step_stats(stats, "read")
+    assert (read["in"], read["kept"], read["quarantined"]) == (4, 3, {"bad_csv": 1})
+    assert stats["quarantine"]["by_reason"] == {"bad_csv": 1}
+    entry = json.loads((tmp_path / "out" / "quarantine" / "00000.jsonl").read_text())
+    assert (entry["line"], entry["reason"]) == (5, "bad_csv") and entry["file"].endswith("damaged.csv")
+
+
+def test_csv_damage_without_a_closing_quote_and_wrong_field_counts(tmp_path):
+    """An unclosed quote in the last row, rows swallowed with no quote to end them, a stray delimiter
+    in an unquoted field, a malformed quote inside one line: each is one entry at its first line."""
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "id,text\n"
+        f"a-1,{SW}\n"  # 2: kept
+        f'a-2,"{YO} unclosed\n'  # 3: open until...
+        f"a-3,{NE}\n"  # 4: ...a row with no quote at all
+        f'a-4,"{SW}" and more\n'  # 5: a quote closing a field, then text
+        f"a-5,{SW},extra\n"  # 6: three fields, the header has two
+        f'a-6,"{NE}\n',  # 7: open at the end of the file
+        encoding="utf-8")
+    docs, quarantine, stats = read_all(InputSpec(path=str(path), id_key="id"), tmp_path)
+    assert [d.id for d in docs] == ["a-1", "a-3"]
+    assert [d.metadata["source"] for d in docs] == [f"{path}:2", f"{path}:4"]
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(3, "bad_csv"), (5, "bad_csv"), (6, "bad_csv"),
+                                                               (7, "bad_csv")]
+    assert "3 fields, the header has 2" in quarantine[2]["detail"]
+    assert "end of the file" in quarantine[3]["detail"]
+    assert stats["in/und"].total == 6
+
+
+def test_csv_quoting_that_is_right_stays_one_record(tmp_path):
+    """Doubled quotes, a delimiter and lines inside a quoted field, a TSV, a BOM, CRLF line ends."""
+    path = tmp_path / "ok.tsv"
+    rows = [["id", "text"], ["t-1", f'{SW}\nShe said "ndiyo"\tand left,\n\n{YO}'], ["t-2", NE]]
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    docs, quarantine, _ = read_all(InputSpec(path=str(path), id_key="id"), tmp_path)
+    assert quarantine == []
+    assert [(d.id, d.text) for d in docs] == [("t-1", rows[1][1]), ("t-2", NE)]
+    assert [d.metadata["source"] for d in docs] == [f"{path}:2", f"{path}:6"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,42 @@ def test_schema_and_plan(tmp_path, recipe_file):
     assert result.exit_code == 0
     for stage in ("curate", "buckets", "clusters", "publish", "finalize"):
         assert stage in result.output
+
+
+def _one_line_exit_2(result, *expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    for text in expected:
+        assert text in result.output, result.output
+
+
+@pytest.mark.parametrize("where", ["/proc/x", "file/out", "file"])
+def test_an_unwritable_output_folder_is_one_line_before_anything_runs(tmp_path, recipe_file, where):
+    (tmp_path / "file").write_text("a regular file")
+    output = where if where.startswith("/") else str(tmp_path / where)
+    result = run_cli("run", recipe_file(_minimal(tmp_path) | {"output": output}))
+    _one_line_exit_2(result, f"cannot write the output folder {output}: ")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_output_folder_is_one_line(tmp_path, recipe_file):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = run_cli("run", recipe_file(_minimal(tmp_path) | {"output": str(locked / "out")}))
+    _one_line_exit_2(result, f"cannot write the output folder {locked / 'out'}: Permission denied")
+
+
+def test_a_negative_quality_threshold_is_refused_naming_it(tmp_path, recipe_file):
+    path = recipe_file(_minimal(tmp_path) | {"steps": [{"quality": {"thresholds": {"min_words": -3}}}]})
+    _one_line_exit_2(run_cli("validate", path), "steps[0].quality: thresholds.min_words: must be at least 0")
+    assert not (tmp_path / "out").exists()
+    _one_line_exit_2(run_cli("run", path), "thresholds.min_words: must be at least 0")
+
+
+def test_a_set_key_that_cannot_be_read_is_quoted_as_written(tmp_path, recipe_file):
+    path = recipe_file(_minimal(tmp_path) | {"steps": [{"lid": None}]})
+    _one_line_exit_2(run_cli("validate", path, "--set", "steps[x].lid=1"), "--set steps[x].lid: cannot read `steps[x]`")
+    _one_line_exit_2(run_cli("validate", path, "--set", "steps[9].lid=1"), "--set steps[9].lid: no such place")
+    with pytest.raises(RecipeError, match="cannot read an empty part"):
+        apply_overrides({}, ["executor..tasks=2"])
+    assert apply_overrides({"steps": [{"lid": {}}]}, ["steps[-1].lid.keep=[sw]"]) == {"steps": [{"lid": {"keep": ["sw"]}}]}

@@ -87,6 +87,7 @@ class CachedEngine:
         self.batch_size = batch_size
         self.on_batch = on_batch  # (answered from cache, sent to the engine) per call
         self.model_name = engine.model_name
+        self.hits = 0  # requests answered from the cache so far (the steps report them to stats.json)
 
     def generate(self, requests: list[ChatRequest]) -> list[Completion]:
         return self._through_cache(requests, self.engine.generate, Completion.from_json)
@@ -101,8 +102,10 @@ class CachedEngine:
         results = self.cache.get_many(list(dict.fromkeys(keys)), decode=decode)
         missing = list(dict.fromkeys(k for k in keys if k not in results))
         by_key = dict(zip(keys, requests, strict=True))
+        from_cache = sum(1 for k in keys if k in results)
+        self.hits += from_cache
         if self.on_batch:
-            self.on_batch(len(keys) - sum(1 for k in keys if k in missing), len(missing))
+            self.on_batch(from_cache, len(missing))
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start:start + self.batch_size]
             answers = call([by_key[k] for k in chunk])
