@@ -21,6 +21,8 @@ Failures fall into the kinds of `curation.errors`:
     the setup   HTTP 401/403/404 and other 4xx: token, repo id, revision, a refused card, Xet
                 storage refusing the upload -> RecipeError at once, one line: retrying cannot fix it
     the folder  not a finished run, a card the Hub could not load configs from -> InputError
+    the rest    anything else raised inside huggingface_hub or hf_xet -> CurateError, one line
+                naming the exception and where it was raised; a bug of ours keeps its traceback
 
 The token is never logged nor put in a message (a server that echoes it gets it redacted). The
 retry rules (which statuses, how long to wait, redaction) are `curation.retrying`'s, shared with the
@@ -44,6 +46,7 @@ import importlib.util
 import logging
 import os
 import re
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +56,8 @@ from urllib.parse import quote
 
 import yaml
 from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi, RepoFile, constants, get_token
-from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, validate_repo_id
 
 from curation.errors import CurateError, InputError, RecipeError, RetryableError
 from curation.retrying import Transient, call_with_retries, redact, retry_after_seconds, retryable_status
@@ -74,6 +77,7 @@ FORCE_LFS_HINT = "set HF_HUB_DISABLE_XET=1 to upload through git LFS instead"
 # hf_xet raises the builtin ConnectionError for every failed request and says the status only in its
 # text, in reqwest's words: "HTTP status client error (403 Forbidden), domain: ..."
 XET_HTTP_STATUS = re.compile(r"HTTP status (?:client|server) error \((\d{3})")
+HUB_PACKAGES = frozenset({"huggingface_hub", "hf_xet", "httpx2", "httpx", "requests"})
 
 T = TypeVar("T")
 
@@ -101,6 +105,10 @@ def push_output(output: Path, repo_id: str, *, private: bool = False, token: str
     output = Path(output)
     files = publishable_files(output)
     check_card(output / "README.md", data_folders(output))
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as e:
+        raise RecipeError(f"--repo-id {repo_id}: {e}") from None
     token = token or get_token()
     endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
     hub = _Hub(HfApi(endpoint=endpoint, token=token), repo_id, revision=revision, token=token,
@@ -367,7 +375,12 @@ class _Hub:
             return Transient(f"{type(cause).__name__}: {_one_line(cause, self.token)}")
         if isinstance(error, ValueError):  # huggingface_hub's word for a response it could not read
             raise CurateError(f"Hub: could not {what}: {_one_line(error, self.token)}") from None
-        raise error
+        if (place := _raised_in_hub_library(error)) is not None:
+            # not a refusal we know nor a network failure: still one line, with where it happened,
+            # which is what a bug report to huggingface_hub needs
+            raise CurateError(f"Hub: could not {what}: {type(error).__name__}: {_one_line(error, self.token)} "
+                              f"(raised in {place})") from None
+        raise error  # ours: a bug should show its traceback
 
     def _refusal(self, status: int, said: str, url: str, what: str) -> CurateError:
         because = f" (server said: {said})" if said else ""
@@ -410,6 +423,17 @@ def _xet_status(error: BaseException) -> int | None:
     """The HTTP status in the text of one of hf_xet's ConnectionErrors, None when there is none."""
     match = XET_HTTP_STATUS.search(str(error))
     return int(match.group(1)) if match else None
+
+
+def _raised_in_hub_library(error: BaseException) -> str | None:
+    """`module, line N` of the innermost frame of `error` inside huggingface_hub, hf_xet or their HTTP
+    library; None when it never got there (a bug of ours, at our call)."""
+    place = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in HUB_PACKAGES:
+            place = f"{module}, line {line}"
+    return place
 
 
 def _one_line(error: BaseException, token: str | None) -> str:

@@ -427,6 +427,39 @@ def test_curate_push_with_a_wrong_token_exits_2_with_one_line(run_dir, hub, monk
     assert wrong not in result.output and "Traceback" not in result.output
 
 
+def test_curate_push_gives_up_on_a_failing_commit_with_one_line_and_exit_1(run_dir, hub, monkeypatch, waits):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    hub.fail_next("POST", "/commit/", *[500] * 6)  # the first try and push_output's 5 retries
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", hub.url)
+    assert result.exit_code == 1
+    [line] = error_lines(result.output)
+    assert "could not commit" in line and "6 attempts" in line and "HTTP 500" in line
+
+
+def test_curate_push_refused_on_create_repo_exits_2_with_one_line(run_dir, hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    hub.fail_next("POST", "/api/repos/create", 403)
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", hub.url)
+    assert result.exit_code == 2
+    [line] = error_lines(result.output)
+    assert "(403)" in line and TOKEN not in result.output
+
+
+def test_an_answer_huggingface_hub_cannot_read_is_one_line_saying_where(run_dir, hub, monkeypatch, waits):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    hub.fail_next("POST", "/api/repos/create", "garbled")
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", hub.url)
+    assert result.exit_code == 1
+    [line] = error_lines(result.output)
+    assert "could not create the dataset repo" in line and "raised in huggingface_hub" in line
+
+
+def test_a_repo_id_the_hub_cannot_take_is_refused_before_any_request(run_dir, hub):
+    with pytest.raises(RecipeError, match=r"--repo-id curator/bad\.\.name") as error:
+        push(run_dir, hub, repo=f"{USER}/bad..name")
+    assert error.value.exit_code == 2 and hub.requests == []
+
+
 def test_a_recipe_push_block_publishes_after_the_run(hub, tmp_path, monkeypatch):
     """`push:` in a recipe: the run ends by pushing its output, with the token from `token_env`."""
     monkeypatch.setenv("MY_HUB_TOKEN", TOKEN)
