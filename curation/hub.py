@@ -15,34 +15,49 @@ stay home.
 
 Failures fall into the kinds of `curation.errors`:
 
-    transient   HTTP 408/429/5xx, connection errors
+    transient   HTTP 408/429/5xx, connection errors (hf_xet's included)
                 -> each Hub call is retried with exponential backoff (or the server's Retry-After);
                    after `max_retries` retries -> RetryableError
-    the setup   HTTP 401/403/404 and other 4xx: token, repo id, revision, a refused card
-                -> RecipeError at once, one line: retrying cannot fix it
+    the setup   HTTP 401/403/404 and other 4xx: token, repo id, revision, a refused card, Xet
+                storage refusing the upload -> RecipeError at once, one line: retrying cannot fix it
     the folder  not a finished run, a card the Hub could not load configs from -> InputError
+    the rest    anything else raised inside huggingface_hub or hf_xet -> CurateError, one line
+                naming the exception and where it was raised; a bug of ours keeps its traceback
 
 The token is never logged nor put in a message (a server that echoes it gets it redacted). The
 retry rules (which statuses, how long to wait, redaction) are `curation.retrying`'s, shared with the
-OpenAI engine. The bytes travel however huggingface_hub sends them: Xet storage when `hf_xet` is
-installed, else git LFS (`HF_HUB_DISABLE_XET=1`); the loopback tests exercise the LFS path.
+OpenAI engine.
+
+The transport is chosen once per push, before the first commit. huggingface_hub sends the bytes
+through Xet storage whenever `hf_xet` is installed (it is a dependency) and `HF_HUB_DISABLE_XET` is
+not set, whatever the endpoint supports; against an endpoint without Xet (an older Hub, a mirror, a
+self-hosted server) it dies on the 404 of the Xet token request. So we ask for that token first:
+refused with 404/405/501 (or answered without one) means no Xet here, and the commits go through
+git LFS with one note in the log. Any other Xet failure is reported, not worked around: it names
+`HF_HUB_DISABLE_XET=1` as the way to force LFS.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import importlib.util
 import logging
 import os
-from collections.abc import Callable
+import re
+import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import sleep
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import yaml
 from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi, RepoFile, constants, get_token
-from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, validate_repo_id
 
 from curation.errors import CurateError, InputError, RecipeError, RetryableError
 from curation.retrying import Transient, call_with_retries, redact, retry_after_seconds, retryable_status
@@ -55,6 +70,14 @@ REQUIRED_FILES = ("README.md", "stats.json")  # report.html and the resolved rec
 LOGIN_HINT = "set HF_TOKEN or run `hf auth login`"
 BACKOFF_S = 1.0  # the first retry's wait before jitter; it doubles per retry (curation.retrying)
 HASH_CHUNK = 8 * 1024 * 1024
+# answers to the Xet token request that mean "no Xet storage here": no such route, not for this
+# method, not implemented. 401/403 are a refused token and 5xx a server in trouble: not "no Xet".
+NO_XET_STATUSES = frozenset({404, 405, 501})
+FORCE_LFS_HINT = "set HF_HUB_DISABLE_XET=1 to upload through git LFS instead"
+# hf_xet raises the builtin ConnectionError for every failed request and says the status only in its
+# text, in reqwest's words: "HTTP status client error (403 Forbidden), domain: ..."
+XET_HTTP_STATUS = re.compile(r"HTTP status (?:client|server) error \((\d{3})")
+HUB_PACKAGES = frozenset({"huggingface_hub", "hf_xet", "httpx2", "httpx", "requests"})
 
 T = TypeVar("T")
 
@@ -82,6 +105,10 @@ def push_output(output: Path, repo_id: str, *, private: bool = False, token: str
     output = Path(output)
     files = publishable_files(output)
     check_card(output / "README.md", data_folders(output))
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as e:
+        raise RecipeError(f"--repo-id {repo_id}: {e}") from None
     token = token or get_token()
     endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
     hub = _Hub(HfApi(endpoint=endpoint, token=token), repo_id, revision=revision, token=token,
@@ -241,6 +268,7 @@ class _Hub:
         self.revision = revision
         self.token = token
         self.max_retries = max_retries
+        self.use_xet: bool | None = None  # decided before the first commit (`_transport`)
 
     def create_repo(self, private: bool) -> str:
         url = self._call("create the dataset repo", lambda: self.api.create_repo(
@@ -271,7 +299,41 @@ class _Hub:
             self.api.create_commit(self.repo_id, operations, commit_message=message, repo_type="dataset",
                                    revision=self.revision)
 
-        self._call(f"commit {len(files)} file(s)", attempt)
+        with self._transport():
+            self._call(f"commit {len(files)} file(s)", attempt)
+
+    # --- the transport: Xet storage where the endpoint has it, else git LFS
+
+    @contextlib.contextmanager
+    def _transport(self) -> Iterator[None]:
+        """Commit through Xet when huggingface_hub would and the endpoint hands out Xet tokens, else
+        through git LFS; decided on the first commit and said once."""
+        if self.use_xet is None:
+            self.use_xet = self._choose_xet()
+        with contextlib.nullcontext() if self.use_xet else _xet_disabled():
+            yield
+
+    def _choose_xet(self) -> bool:
+        if not xet_enabled():
+            return False  # LFS already: hf_xet missing, or the user set HF_HUB_DISABLE_XET
+        missing = self._call("ask for Xet storage", self._xet_missing)
+        if missing is not None:
+            logger.warning("Hub (%s) has no Xet storage (the Xet token request %s): uploading through git LFS",
+                           self.api.endpoint, missing)
+        return missing is None
+
+    def _xet_missing(self) -> str | None:
+        """Why this endpoint can take no Xet upload into the repo, or None when it can: the same
+        request hf_xet makes first (`GET /api/datasets/<repo>/xet-write-token/<revision>`), asked here
+        so that its answer decides the transport before any byte is sent. Any other refusal raises."""
+        url = f"{self.api.endpoint}/api/datasets/{self.repo_id}/xet-write-token/{quote(self.revision, safe='')}"
+        response = get_session().get(url, headers=build_hf_headers(token=self.token))
+        if response.status_code in NO_XET_STATUSES:
+            return f"answered HTTP {response.status_code}"
+        hf_raise_for_status(response)
+        if constants.HUGGINGFACE_HEADER_X_XET_ENDPOINT not in response.headers:
+            return "answered without a Xet storage address"
+        return None
 
     # --- retries and messages
 
@@ -304,11 +366,21 @@ class _Hub:
             if retryable_status(status):
                 return Transient(f"HTTP {status} {said}".rstrip(), retry_after_seconds(cause.response.headers))
             raise self._refusal(status, said, _request_url(cause.response), what) from None
+        if isinstance(cause, ConnectionError) and (status := _xet_status(cause)) is not None:
+            if retryable_status(status):
+                return Transient(f"Xet storage: HTTP {status}")
+            raise RecipeError(f"Hub: could not {what}: Xet storage refused the upload (HTTP {status}): "
+                              f"{_one_line(cause, self.token)}; {FORCE_LFS_HINT}") from None
         if isinstance(cause, _transport_errors()):
-            return Transient(f"{type(cause).__name__}: {redact(str(cause), self.token)}")
+            return Transient(f"{type(cause).__name__}: {_one_line(cause, self.token)}")
         if isinstance(error, ValueError):  # huggingface_hub's word for a response it could not read
-            raise CurateError(f"Hub: could not {what}: {redact(' '.join(str(error).split()), self.token)}") from None
-        raise error
+            raise CurateError(f"Hub: could not {what}: {_one_line(error, self.token)}") from None
+        if (place := _raised_in_hub_library(error)) is not None:
+            # not a refusal we know nor a network failure: still one line, with where it happened,
+            # which is what a bug report to huggingface_hub needs
+            raise CurateError(f"Hub: could not {what}: {type(error).__name__}: {_one_line(error, self.token)} "
+                              f"(raised in {place})") from None
+        raise error  # ours: a bug should show its traceback
 
     def _refusal(self, status: int, said: str, url: str, what: str) -> CurateError:
         because = f" (server said: {said})" if said else ""
@@ -324,6 +396,48 @@ class _Hub:
             return RecipeError(f"could not {what}: datasets/{self.repo_id} (revision {self.revision}) not found "
                                f"at {self.api.endpoint} (404): check --repo-id and --revision{because}")
         return RecipeError(f"the Hub refused to {what} (HTTP {status}){because}")
+
+
+@contextlib.contextmanager
+def _xet_disabled() -> Iterator[None]:
+    """huggingface_hub uploads through git LFS while this lasts. It reads `HF_HUB_DISABLE_XET` from the
+    environment once, into `constants`, and looks at that constant on every upload
+    (`is_xet_available`): setting it there is the switch it reads; restored after, so that other uses
+    of huggingface_hub in the process keep their transport. A push is one thread: no other commit
+    runs meanwhile."""
+    saved = constants.HF_HUB_DISABLE_XET
+    constants.HF_HUB_DISABLE_XET = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_DISABLE_XET = saved
+
+
+def xet_enabled() -> bool:
+    """Whether huggingface_hub would upload through Xet: hf_xet installed and not switched off (what its
+    own `is_xet_available` checks, which is not public API)."""
+    return not constants.HF_HUB_DISABLE_XET and importlib.util.find_spec("hf_xet") is not None
+
+
+def _xet_status(error: BaseException) -> int | None:
+    """The HTTP status in the text of one of hf_xet's ConnectionErrors, None when there is none."""
+    match = XET_HTTP_STATUS.search(str(error))
+    return int(match.group(1)) if match else None
+
+
+def _raised_in_hub_library(error: BaseException) -> str | None:
+    """`module, line N` of the innermost frame of `error` inside huggingface_hub, hf_xet or their HTTP
+    library; None when it never got there (a bug of ours, at our call)."""
+    place = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in HUB_PACKAGES:
+            place = f"{module}, line {line}"
+    return place
+
+
+def _one_line(error: BaseException, token: str | None) -> str:
+    return redact(" ".join(str(error).split()), token)[:500]
 
 
 def _request_url(response: Any) -> str:
@@ -345,9 +459,9 @@ def _root_cause(error: BaseException, kinds: tuple[type[BaseException], ...]) ->
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Connection-level failures of the HTTP library under huggingface_hub: httpx2 in 2.x, httpx in
-    1.x, requests in 0.x (whichever are installed), so imported by name at run time."""
-    kinds: list[type[BaseException]] = []
+    """Connection-level failures of the HTTP libraries under huggingface_hub: httpx2 in 2.x, httpx in
+    1.x, requests in 0.x (whichever are installed, so imported by name at run time), and hf_xet's."""
+    kinds: list[type[BaseException]] = [ConnectionError, TimeoutError]  # hf_xet raises the builtins
     for module, names in (("httpx2", ("TransportError",)), ("httpx", ("TransportError",)),
                           ("requests", ("ConnectionError", "Timeout"))):
         try:

@@ -11,13 +11,22 @@ calls to create a dataset repo, read it, and commit files to it, with real hashe
     PUT  /lfs-objects/{oid}?size=&signature=                the object, like a presigned S3 URL: no token
     POST /datasets/{repo}.git/info/lfs/objects/verify       the object arrived whole
     POST /api/datasets/{repo}/commit/{rev}                  the ndjson commit: base64 files and LFS pointers
+    GET  /api/datasets/{repo}/xet-{read,write}-token/{rev}  Xet storage, as `xet` says (see below)
+    *    /cas/...                                           a Xet storage server that refuses everything
+    POST /v1/telemetry                                      hf_xet's usage reports: taken and dropped
 
 Blob ids are git's (sha1 of `blob <size>\\0<bytes>`, of the pointer file for LFS files) and LFS objects
 are keyed by their sha256, so a client's skip-what-is-there logic meets real numbers. One token (for
 `user`) is valid; another gets 401, a repo outside `user`'s namespace 403. `fail_next` makes the next
-requests to a path fail with a status (429 with Retry-After, 503...), a dropped connection, or a lost
-answer (done, but never answered). Every request is recorded in `requests`; one no route matches is
-answered 404 and also kept in `unrouted`. Xet storage is not served: tests turn it off in the client.
+requests to a path fail with a status (429 with Retry-After, 503...), a dropped connection, a lost
+answer (done, but never answered), or a garbled one (200 and an empty JSON object, not done). Every request is recorded in `requests`; one no route matches is
+answered 404 and also kept in `unrouted`.
+
+Xet storage (what huggingface_hub uploads through when `hf_xet` is installed) is not implemented:
+there is no Xet server to test against. `xet` sets what the token endpoint answers: an HTTP status
+(404 by default: the route does not exist, as on an older Hub, a mirror or a self-hosted endpoint;
+501; 401...), or "granted": a token for the storage server under /cas, which answers every request 403
+(hf_xet gives up at once on a 4xx; on a 5xx it retries for minutes).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -107,10 +117,11 @@ class HubError(Exception):
 class FakeHub:
     """The Hub's state (repos, LFS objects) and the HTTP server in front of it; a context manager."""
 
-    def __init__(self, token: str, user: str = "curator", page_size: int = 1000):
+    def __init__(self, token: str, user: str = "curator", page_size: int = 1000, xet: int | str = 404):
         self.token = token
         self.user = user
         self.page_size = page_size
+        self.xet = xet
         self.repos: dict[str, Repo] = {}
         self.lfs_objects: dict[str, bytes] = {}
         self.requests: list[Seen] = []
@@ -137,8 +148,9 @@ class FakeHub:
 
     def fail_next(self, method: str, path_part: str, *outcomes: int | str, retry_after: str | None = None) -> None:
         """The next requests `method` to a path containing `path_part` get `outcomes` in turn: an HTTP
-        status (with `Retry-After: retry_after` when given), "drop" (connection closed unanswered)
-        or "lost" (the request is carried out, then the connection closed unanswered)."""
+        status (with `Retry-After: retry_after` when given), "drop" (connection closed unanswered),
+        "lost" (the request is carried out, then the connection closed unanswered) or "garbled" (200
+        with `{}`, which no client can read an answer from; the request is not carried out)."""
         with self._lock:
             self._failures.append((method, path_part, list(outcomes), retry_after))
 
@@ -226,6 +238,11 @@ class _Handler(BaseHTTPRequestHandler):
         ("PUT", r"/lfs-objects/(?P<oid>[0-9a-f]{64})", "lfs_put"),
         ("POST", rf"/datasets/{REPO}\.git/info/lfs/objects/verify", "lfs_verify"),
         ("POST", rf"/api/datasets/{REPO}/commit/(?P<rev>[^/]+)", "commit"),
+        ("GET", rf"/api/datasets/{REPO}/xet-(?P<kind>read|write)-token/(?P<rev>[^/]+)", "xet_token"),
+        ("GET", r"/cas/.*", "cas"),
+        ("POST", r"/cas/.*", "cas"),
+        ("PUT", r"/cas/.*", "cas"),
+        ("POST", r"/v1/telemetry", "telemetry"),
     )
 
     def do_GET(self) -> None:
@@ -256,6 +273,10 @@ class _Handler(BaseHTTPRequestHandler):
         if injected is not None and injected[0] == "drop":
             seen.status = "drop"
             self.close_connection = True
+            return
+        if injected is not None and injected[0] == "garbled":
+            seen.status = "garbled"
+            self._answer(200, {}, {})
             return
         handler, params = self._route(method, url.path)
         try:
@@ -441,6 +462,21 @@ class _Handler(BaseHTTPRequestHandler):
                 raise HubError(400, f"LFS object {value['oid']} for {value['path']} was never uploaded")
             return value["path"], Blob.lfs(value["oid"], len(stored))
         raise HubError(400, f"unsupported commit operation: {line.get('key')}")
+
+    def _xet_token(self, repo: str, kind: str, rev: str) -> tuple[int, Any, dict[str, str]]:
+        if isinstance(self.hub.xet, int):
+            raise HubError(self.hub.xet, f"this server hands out no Xet {kind} tokens")
+        self.hub._head(self.hub._repo(repo, self._caller(), write=kind == "write"), rev)
+        # the Hub says it twice, in headers (huggingface_hub reads them) and in the body (hf_xet reads it)
+        cas, token, expires = f"{self.hub.url}/cas", "xet-loopback-token", str(int(time.time()) + 3600)
+        return 200, {"casUrl": cas, "accessToken": token, "exp": int(expires)}, {
+            "X-Xet-Cas-Url": cas, "X-Xet-Access-Token": token, "X-Xet-Token-Expiration": expires}
+
+    def _cas(self) -> tuple[int, Any, dict[str, str]]:
+        raise HubError(403, "this loopback Hub has no Xet storage server")
+
+    def _telemetry(self) -> tuple[int, Any, dict[str, str]]:
+        return 200, {}, {}
 
 
 def _tree_entries(files: dict[str, Blob], sub: str, recursive: bool) -> list[dict[str, Any]]:

@@ -7,8 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
+import huggingface_hub.constants as constants
 import pytest
 import yaml
+from huggingface_hub import HfApi
 
 import curation.hub as hub_module
 from curation.errors import InputError, RecipeError, RetryableError
@@ -60,14 +62,33 @@ def run_dir(curated: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hub(monkeypatch, tmp_path):
-    import huggingface_hub.constants as constants
-
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # the loopback Hub serves LFS, not Xet
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "hf-home" / "token"))  # never a real login
+def isolated(monkeypatch, tmp_path):
+    """No real login, token or endpoint reaches a test."""
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "hf-home" / "token"))
     for variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT", "HF_OIDC_RESOURCE"):
         monkeypatch.delenv(variable, raising=False)
-    with FakeHub(token=TOKEN, user=USER, page_size=4) as server:  # small pages: the listing is paged
+
+
+@pytest.fixture
+def hub(isolated, monkeypatch):
+    """A loopback Hub, and a client that uploads through git LFS (as with `HF_HUB_DISABLE_XET=1`)."""
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    yield from serve(FakeHub(token=TOKEN, user=USER, page_size=4))  # small pages: the listing is paged
+
+
+@pytest.fixture
+def xet_hub(isolated, monkeypatch, request):
+    """A loopback Hub, and a client that uploads through Xet when it can (hf_xet installed and on, the
+    default). The parameter is what the Hub's Xet token endpoint answers (tests/hub_server.py)."""
+    pytest.importorskip("hf_xet")
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+    # hf_xet posts usage reports to the endpoint, maybe after the test: not to a later test's server
+    monkeypatch.setenv("HF_XET_TELEMETRY_ENABLED", "false")
+    yield from serve(FakeHub(token=TOKEN, user=USER, xet=getattr(request, "param", 404)))
+
+
+def serve(server: FakeHub):
+    with server:
         yield server
     assert server.unrouted == [], "huggingface_hub called an endpoint the loopback Hub does not serve"
 
@@ -87,6 +108,12 @@ def publishable(output: Path) -> dict[str, bytes]:
 
 def push(output: Path, hub: FakeHub, repo: str = f"{USER}/pushme", **options) -> hub_module.PushResult:
     return push_output(output, repo, token=TOKEN, endpoint=hub.url, **options)
+
+
+def error_lines(output: str) -> list[str]:
+    """The `error:` lines of a command's output (hf_xet's progress bars may end without a newline)."""
+    assert "Traceback" not in output
+    return [line[line.index("error:"):] for line in output.splitlines() if "error:" in line]
 
 
 # --- what lands
@@ -202,6 +229,73 @@ def test_retries_give_up_with_a_retryable_error(run_dir, hub, waits):
     assert len(waits) == 2 and len(hub.commits(f"{USER}/pushme")) == 1
 
 
+# --- the transport: Xet storage where the Hub has it, else git LFS (no Xet server here: see hub_server.py)
+
+
+def xet_notes(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "has no Xet storage" in r.getMessage()]
+
+
+@pytest.mark.parametrize("xet_hub", [404, 501], indirect=True)
+def test_a_hub_without_xet_gets_every_commit_through_lfs_and_one_note(run_dir, xet_hub, tmp_path, caplog):
+    sizes = {path: len(content) for path, content in publishable(run_dir).items()}
+
+    result = push(run_dir, xet_hub, commit_bytes=max(sizes.values()) * 2)
+
+    assert result.commits > 1  # several commits, one question and one note
+    landed = xet_hub.materialize(f"{USER}/pushme", tmp_path / "landed")
+    assert all((landed / path).read_bytes() == content for path, content in publishable(run_dir).items())
+    assert len(xet_hub.seen("GET", "/xet-write-token/main")) == 1
+    assert len(xet_hub.seen("PUT", "/lfs-objects/")) == sum(p.endswith(".parquet") for p in sizes)
+    [note] = xet_notes(caplog)
+    assert f"answered HTTP {xet_hub.xet}" in note and "uploading through git LFS" in note and "\n" not in note
+    assert constants.HF_HUB_DISABLE_XET is False  # the switch is put back for the rest of the process
+
+
+def test_curate_push_to_a_hub_without_xet_succeeds(run_dir, xet_hub, monkeypatch, caplog):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", xet_hub.url)
+    assert result.exit_code == 0, result.output
+    assert "commits 1" in result.output and len(xet_notes(caplog)) == 1
+
+
+def test_nothing_to_upload_asks_nothing_about_xet(run_dir, xet_hub, caplog):
+    push(run_dir, xet_hub)
+    caplog.clear()
+    assert push(run_dir, xet_hub).commits == 0
+    assert len(xet_hub.seen("GET", "/xet-write-token/")) == 1 and xet_notes(caplog) == []
+
+
+@pytest.mark.parametrize("xet_hub", ["granted"], indirect=True)
+def test_xet_storage_refusing_the_upload_is_one_line_naming_the_lfs_switch(run_dir, xet_hub, monkeypatch, waits):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", xet_hub.url)
+    assert result.exit_code == 2
+    [line] = error_lines(result.output)
+    assert "Xet storage refused the upload (HTTP 403)" in line and "HF_HUB_DISABLE_XET=1" in line
+    assert TOKEN not in result.output and waits == []
+    assert xet_hub.seen("POST", "/cas/") and xet_hub.seen("PUT", "/lfs-objects/") == []  # no quiet fallback
+    assert len(xet_hub.commits(f"{USER}/cli")) == 1
+
+
+def test_a_xet_storage_server_error_is_retried_then_one_line(waits):
+    # hf_xet's words for a 503 from its storage server (a builtin ConnectionError, status in the text);
+    # not served by the loopback Hub, where hf_xet would retry it for minutes on its own first
+    said = ("Server error: Request error: HTTP status server error (503 Service Unavailable), domain: "
+            "https://cas.example/v1/xorbs/default/0123")
+    calls = []
+
+    def upload() -> None:
+        calls.append(1)
+        raise ConnectionError(said)
+
+    remote = hub_module._Hub(HfApi(endpoint="http://127.0.0.1:9", token=TOKEN), f"{USER}/pushme",
+                             revision="main", token=TOKEN, max_retries=2)
+    with pytest.raises(RetryableError, match=r"in 3 attempts; last error: Xet storage: HTTP 503$"):
+        remote._call("commit 1 file(s)", upload)
+    assert len(calls) == 3 and len(waits) == 2
+
+
 # --- refusals: one line, an exit code, never the token
 
 
@@ -228,8 +322,6 @@ def test_a_namespace_the_token_cannot_write_is_refused(run_dir, hub):
 
 
 def test_offline_mode_is_named_not_retried(run_dir, hub, waits, monkeypatch):
-    import huggingface_hub.constants as constants
-
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(RecipeError, match="HF_HUB_OFFLINE is set"):
         push(run_dir, hub)
@@ -237,8 +329,6 @@ def test_offline_mode_is_named_not_retried(run_dir, hub, waits, monkeypatch):
 
 
 def test_private_push_into_an_existing_public_repo_is_refused(run_dir, hub):
-    from huggingface_hub import HfApi
-
     HfApi(endpoint=hub.url, token=TOKEN).create_repo(f"{USER}/pushme", repo_type="dataset")
     with pytest.raises(RecipeError, match="already exists and is public"):
         push(run_dir, hub, private=True)
@@ -335,6 +425,39 @@ def test_curate_push_with_a_wrong_token_exits_2_with_one_line(run_dir, hub, monk
     assert result.exit_code == 2
     assert "the Hub refused the token (401)" in result.output
     assert wrong not in result.output and "Traceback" not in result.output
+
+
+def test_curate_push_gives_up_on_a_failing_commit_with_one_line_and_exit_1(run_dir, hub, monkeypatch, waits):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    hub.fail_next("POST", "/commit/", *[500] * 6)  # the first try and push_output's 5 retries
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", hub.url)
+    assert result.exit_code == 1
+    [line] = error_lines(result.output)
+    assert "could not commit" in line and "6 attempts" in line and "HTTP 500" in line
+
+
+def test_curate_push_refused_on_create_repo_exits_2_with_one_line(run_dir, hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    hub.fail_next("POST", "/api/repos/create", 403)
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", hub.url)
+    assert result.exit_code == 2
+    [line] = error_lines(result.output)
+    assert "(403)" in line and TOKEN not in result.output
+
+
+def test_an_answer_huggingface_hub_cannot_read_is_one_line_saying_where(run_dir, hub, monkeypatch, waits):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    hub.fail_next("POST", "/api/repos/create", "garbled")
+    result = run_cli("push", run_dir, "--repo-id", f"{USER}/cli", "--endpoint", hub.url)
+    assert result.exit_code == 1
+    [line] = error_lines(result.output)
+    assert "could not create the dataset repo" in line and "raised in huggingface_hub" in line
+
+
+def test_a_repo_id_the_hub_cannot_take_is_refused_before_any_request(run_dir, hub):
+    with pytest.raises(RecipeError, match=r"--repo-id curator/bad\.\.name") as error:
+        push(run_dir, hub, repo=f"{USER}/bad..name")
+    assert error.value.exit_code == 2 and hub.requests == []
 
 
 def test_a_recipe_push_block_publishes_after_the_run(hub, tmp_path, monkeypatch):
