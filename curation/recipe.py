@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from curation.errors import RecipeError
 
@@ -60,7 +60,16 @@ class InputSpec(Strict):
     text_unit: Literal["paragraph", "line", "file"] = Field(
         "paragraph", description="For plain-text files: one record per blank-line-separated paragraph, per line, or per file."
     )
-    csv_delimiter: str | None = Field(None, description="CSV delimiter; default ',' (or tab for .tsv).")
+    csv_delimiter: str | None = Field(None, description="CSV delimiter, one character (not a quote or a line "
+                                      "end); default ',' (or tab for .tsv).")
+
+    @field_validator("csv_delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        # csv takes exactly one character; a quote or a line end as the delimiter makes every row ambiguous
+        if value is not None and (len(value) != 1 or value in '"\r\n'):
+            raise ValueError("one character, not a quote or a line end (e.g. ';' or a tab)")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> InputSpec:
@@ -289,7 +298,9 @@ class ExecutorSpec(Strict):
 
 
 class Limits(Strict):
-    max_doc_bytes: Annotated[int, Field(ge=1)] = Field(
+    # At most 2 GiB - 1: a shard's text column is an Arrow string (32-bit offsets), and past 2**63 the
+    # readers' byte bounds do not fit the C integers that readline and csv take.
+    max_doc_bytes: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
         2_000_000, description="Records larger than this are quarantined (`too_large`), never loaded whole."
     )
     min_text_chars: Annotated[int, Field(ge=1)] = Field(1, description="Records with less non-space text are quarantined.")
@@ -615,6 +626,47 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
+def _unusable_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character"
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        return "holds a lone surrogate (a \\ud800-\\udfff escape), which is not text"
+    return None
+
+
+def _shown(text: str) -> str:
+    """`text` as a message can print it: a lone surrogate cannot be written to a terminal, a NUL is invisible."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
+
+
+def unusable_yaml(data: Any) -> str | None:
+    """What YAML can say that no recipe can use, as `yaml.path: what`: a NUL or a lone surrogate (from the
+    `\\0` and `\\ud800` escapes) in a key or value, which no path, name or code holds and the OS refuses,
+    or an alias inside its own anchor (`&a [*a]`), a structure without end. None when there is neither.
+
+    Each mapping and list is looked at once, however many aliases share it."""
+    done: set[int] = set()
+
+    def visit(node: Any, loc: tuple[Any, ...], open_: frozenset[int]) -> str | None:
+        if isinstance(node, str):
+            why = _unusable_text(node)
+            return f"{_shown(format_location(loc))}: {why}" if why else None
+        if not isinstance(node, dict | list) or id(node) in done:
+            return None
+        if id(node) in open_:
+            return f"{_shown(format_location(loc))}: an alias inside its own anchor (a structure without end)"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(key, str) and (why := _unusable_text(key)):
+                return f"{_shown(format_location((*loc, key)))}: the key {why}"
+            if found := visit(child, (*loc, key), open_ | {id(node)}):
+                return found
+        done.add(id(node))
+        return None
+
+    return visit(data, (), frozenset())
+
+
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     """Read, override and validate a recipe file; raise RecipeError with a one-line-per-problem message."""
     path = Path(path)
@@ -633,6 +685,9 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping (name, output, inputs, steps)")
     data = apply_overrides(data, overrides or [])
+    problem = unusable_yaml(data)
+    if problem:
+        raise RecipeError(f"{path}: invalid recipe\n{problem}")
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as e:
