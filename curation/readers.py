@@ -228,7 +228,9 @@ def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Lim
     extra = {k: v for k, v in obj.items() if k not in consumed}
     if extra:
         metadata["extra"] = json_fields(extra)
-    return Document(text=text, id=str(record_id) if record_id is not None else f"{source}:{line}", metadata=metadata)
+    # An empty id is no id: datatrove's writer drops empty values, and the next stage would find none.
+    has_id = record_id is not None and record_id != ""
+    return Document(text=text, id=str(record_id) if has_id else f"{source}:{line}", metadata=metadata)
 
 
 class _TooLarge:

@@ -233,7 +233,7 @@ def test_corrupt_gzip_and_xz_are_one_unreadable_entry(tmp_path):
     gz = bytearray(gzip.compress(payload))
     gz[10] = 0xFF  # the first deflate block: a reserved block type
     xz = bytearray(lzma.compress(payload))
-    xz[len(xz) // 2] ^= 0xFF
+    xz[0] ^= 0xFF  # the stream's magic: "Input format not supported by decoder"
     for name, data in (("bad.jsonl.gz", gz), ("bad.jsonl.xz", xz)):
         (tmp_path / name).write_bytes(bytes(data))
         docs, quarantine, stats = read_all(InputSpec(path=str(tmp_path / name)), tmp_path)
@@ -301,3 +301,21 @@ def test_invalid_utf8_in_a_csv_header_is_bad_utf8(tmp_path):
     (tmp_path / "h.csv").write_bytes(b"id,text,n\xffote\n1," + SW.encode() + b",x\n")
     docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "h.csv")), tmp_path)
     assert docs == [] and [(q["line"], q["reason"]) for q in quarantine] == [(2, "bad_utf8")]
+
+
+def test_an_empty_id_is_no_id(tmp_path):
+    """An id column holding "" gave the record id "", which datatrove's writer drops as empty: the next stage
+    found no `id` (KeyError) and the run failed."""
+    (tmp_path / "e.csv").write_text(f"id,text\n,{SW}\n", encoding="utf-8")
+    docs, _, _ = read_all(InputSpec(path=str(tmp_path / "e.csv"), id_key="id"), tmp_path)
+    assert [d.id for d in docs] == [f"{tmp_path / 'e.csv'}:2"]
+
+
+def test_a_crlf_cut_by_the_size_bound_is_not_a_line(tmp_path):
+    """readline's bound split a CRLF after a line of exactly max_doc_bytes characters: the LF became a line of its
+    own and every later row was named one line too far."""
+    (tmp_path / "c.csv").write_bytes(b"id,t\r\n" + b"a,bcdefg\r\n" + b"b,ok\r\n")  # line 2: 8 characters
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "c.csv"), id_key="id", text_key="t"), tmp_path,
+                                   Limits(max_doc_bytes=8))
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(2, "too_large")]  # the row, its CRLF counted
+    assert [(d.id, d.metadata["source"].rsplit(":", 1)[1]) for d in docs] == [("b", "3")]
