@@ -545,6 +545,12 @@ def format_location(loc: tuple[Any, ...]) -> str:
     return out or "recipe"
 
 
+def _shown(text: str) -> str:
+    """`text` on one line, as a terminal can print it: what the recipe wrote may hold line breaks, control
+    characters, NULs or lone surrogates, shown escaped (\\r, \\x00, \\ud800)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def _friendly(error: dict[str, Any]) -> str:
     kind, ctx, loc = error["type"], error.get("ctx") or {}, error["loc"]
     if kind in ("less_than_equal", "greater_than_equal") and (ctx.get("le") == 1 or ctx.get("ge") == 0) \
@@ -572,7 +578,7 @@ def validation_message(err: ValidationError) -> str:
         if where in seen:  # a union reports each branch; the first says enough
             continue
         seen.add(where)
-        lines.append(f"{where}: {_friendly(e)}")
+        lines.append(f"{_shown(where)}: {_shown(_friendly(e))}")
     if len(lines) > 8:
         lines = lines[:8] + [f"... and {len(lines) - 8} more"]
     return "\n".join(lines)
@@ -634,11 +640,6 @@ def _unusable_text(text: str) -> str | None:
     return None
 
 
-def _shown(text: str) -> str:
-    """`text` as a message can print it: a lone surrogate cannot be written to a terminal, a NUL is invisible."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
-
-
 def unusable_yaml(data: Any) -> str | None:
     """What YAML can say that no recipe can use, as `yaml.path: what`: a NUL or a lone surrogate (from the
     `\\0` and `\\ud800` escapes) in a key or value, which no path, name or code holds and the OS refuses,
@@ -682,6 +683,10 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise RecipeError(f"{path}:{where} invalid YAML ({getattr(e, 'problem', e)})") from None
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError) as e:
+        # PyYAML's constructors raise these on some tagged scalars (`!!float` with no value, `!!int x`), and
+        # its composer recurses once per level of nesting: the file's fault all the same
+        raise RecipeError(f"{path}: invalid YAML ({e.__class__.__name__}: {_shown(str(e))})") from None
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping (name, output, inputs, steps)")
     data = apply_overrides(data, overrides or [])
@@ -713,4 +718,8 @@ def recipe_json_schema() -> dict[str, Any]:
 
 
 def dump_resolved(recipe: Recipe) -> str:
-    return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    """The recipe as run, loadable again: defaults filled in, paths absolute, each step with its one type (a
+    step's unset types dumped as null would each read back as "this type with its defaults")."""
+    data = recipe.model_dump(mode="json")
+    data["steps"] = [{step.kind: step.config.model_dump(mode="json")} for step in recipe.steps]
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

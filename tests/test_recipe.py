@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from curation.errors import RecipeError
-from curation.recipe import apply_overrides, load_recipe
+from curation.recipe import apply_overrides, dump_resolved, load_recipe
 from tests.conftest import run_cli, write_jsonl
 
 
@@ -180,3 +180,29 @@ def test_values_the_readers_cannot_take_are_refused(tmp_path, recipe_file, where
     with pytest.raises(RecipeError) as err:
         load_recipe(recipe_file(_minimal(tmp_path)), [f"{where}={value}"])
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("yaml_text", ["!!float", "name: !!int x", "[" * 2000 + "]" * 2000])
+def test_yaml_the_loader_itself_chokes_on_is_invalid_yaml(tmp_path, yaml_text):
+    """PyYAML raised IndexError (`!!float` with no value), ValueError and RecursionError past its own YAMLError."""
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(RecipeError, match="invalid YAML"):
+        load_recipe(path)
+
+
+def test_the_resolved_recipe_loads_again_to_the_same_fingerprint(tmp_path, recipe_file):
+    """recipe.resolved.yaml dumped every step type of each step, the unset ones as null, which load as
+    "this type with its defaults": it could not be loaded again (`select.budget: required`)."""
+    recipe = load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"lid": {"keep": ["sw"]}}, {"quality": None}]}))
+    path = tmp_path / "resolved.yaml"
+    path.write_text(dump_resolved(recipe), encoding="utf-8")
+    assert load_recipe(path).fingerprint() == recipe.fingerprint()
+
+
+def test_line_breaks_in_a_key_stay_on_the_problem_s_line(tmp_path, recipe_file):
+    """A key holding \\r or \\n was printed raw: one problem took several lines, and lines could be overwritten."""
+    with pytest.raises(RecipeError) as err:
+        load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"quality": {}, "\r\nx": None}]}))
+    assert "steps[0].\\r\\nx: unknown step type" in str(err.value)
+    assert len(str(err.value).splitlines()) == 2
