@@ -64,7 +64,8 @@ def read_file(path: Path, max_doc_bytes: int = 2_000_000, **spec: Any) -> Read:
     reader = SourceReader([InputSpec(path=str(path), **spec)], [SourceFile(str(path), 0)], str(quarantine),
                           Limits(max_doc_bytes=max_doc_bytes))
     docs = list(reader.run(None, 0, 1))
-    lines = (quarantine / "00000.jsonl").read_text(encoding="utf-8").splitlines()
+    # split at \n only: an excerpt may hold U+0085 or U+2028, which str.splitlines also splits at
+    lines = (quarantine / "00000.jsonl").read_text(encoding="utf-8").split("\n")[:-1]
     counts: Counter = Counter()
     for key, metric in reader.stats.stats.items():
         counts[key.split("/")[0]] += metric.total
@@ -117,14 +118,15 @@ def line_marks(data: bytes, max_bytes: int) -> list[bool]:
 
 
 def expected_records(data: bytes, max_bytes: int, unit: str) -> int:
-    """Records in a JSONL or text file: one per line, per paragraph (a run of lines with records) or per file."""
+    """Records in a JSONL or text file: one per line, per paragraph (a run of lines with records) or per file
+    (a file over the byte bound is one too_large entry, blank or not: its bytes were never held to look)."""
     if looks_binary(data[:BINARY_SNIFF_BYTES]):
         return 1  # one binary_file entry
     marks = line_marks(data, max_bytes)
     if unit == "paragraph":
         return sum(1 for i, mark in enumerate(marks) if mark and (i == 0 or not marks[i - 1]))
     if unit == "file":
-        return int(any(marks))
+        return int(any(marks) or len(data.removeprefix(codecs.BOM_UTF8)) > max_bytes)
     return sum(marks)
 
 
@@ -249,13 +251,16 @@ def test_json_array_every_element_is_a_record_or_an_entry(tmp_path, elements, in
 # -- CSV / TSV -------------------------------------------------------------------------------------------
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9-]{0,7}", fullmatch=True)
+cells = odd_text.map(lambda t: t.replace("\x00", ""))  # a NUL makes the whole file binary_file, by design
 
 
 @fuzz_settings(100)
-@given(rows=st.lists(st.tuples(ids, odd_text, odd_text), max_size=6), delimiter=st.sampled_from([",", "\t", ";"]),
+@given(rows=st.lists(st.tuples(ids, cells, cells), max_size=6), delimiter=st.sampled_from([",", "\t", ";"]),
        line_end=st.sampled_from(["\n", "\r\n"]), bom=st.booleans())
 def test_csv_written_by_the_csv_module_reads_back(tmp_path, rows, delimiter, line_end, bom):
     """Rows a CSV writer wrote, whatever their text, are read back whole, each as one record or entry."""
+    if line_end == "\n":  # the writer then leaves a lone \r unquoted, which every CSV reader takes as a line end
+        rows = [tuple(cell.replace("\r", "") for cell in row) for row in rows]
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator=line_end).writerows([("id", "text", "note"), *rows])
     folder = example_dir(tmp_path)
