@@ -22,6 +22,7 @@ def fuzz_settings(examples: int) -> settings:
         max_examples=int(wanted) if wanted else examples,
         derandomize=not wanted,
         database=None,  # nothing written into the repository; a failure prints its minimal example
+        print_blob=bool(wanted),  # ...and, from a new seed, the @reproduce_failure line that replays it
         deadline=None,  # file writes and decompression vary with the machine's load
         # tmp_path is shared by the examples of one test: each example writes into a folder of its own
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
