@@ -62,13 +62,16 @@ class SourceFile:
 
 
 def path_label(path: str) -> str:
-    """A path relative to the working directory when under it; URLs and other paths as they are."""
+    """A path relative to the working directory when under it; URLs and other paths as they are. A file
+    name that is not UTF-8 (its bytes decoded as surrogate escapes) shows them escaped (`\\xff`): the label
+    is written into records and quarantine entries, which are UTF-8."""
     if "://" in path:
         return path
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        label = str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
-        return path
+        label = path
+    return label.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def expand_inputs(inputs: list[InputSpec]) -> list[SourceFile]:

@@ -8,6 +8,7 @@ import decimal
 import gzip
 import json
 import lzma
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -319,3 +320,14 @@ def test_a_crlf_cut_by_the_size_bound_is_not_a_line(tmp_path):
                                    Limits(max_doc_bytes=8))
     assert [(q["line"], q["reason"]) for q in quarantine] == [(2, "too_large")]  # the row, its CRLF counted
     assert [(d.id, d.metadata["source"].rsplit(":", 1)[1]) for d in docs] == [("b", "3")]
+
+
+def test_a_file_name_that_is_not_utf8(tmp_path):
+    """A name's bytes that are not UTF-8 reached the record's source and the quarantine entry as lone
+    surrogates: the entry could not be written (UnicodeEncodeError) and the reader failed."""
+    path = os.path.join(os.fsencode(tmp_path), b"caf\xe9.jsonl")
+    with open(path, "wb") as fh:
+        fh.write(json.dumps({"text": SW}).encode() + b"\nnot json\n")
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "*.jsonl")), tmp_path)
+    assert [d.metadata["source"] for d in docs] == [f"{tmp_path}/caf\\xe9.jsonl:1"]
+    assert [(q["file"], q["reason"]) for q in quarantine] == [(f"{tmp_path}/caf\\xe9.jsonl", "bad_json")]
