@@ -49,18 +49,26 @@ class CsvRow:
 
 
 def text_lines(text: TextIO, max_chars: int) -> Iterator[Line]:
-    """(line number, line) pairs of a stream opened with newline=""; a line over `max_chars` is
-    skipped in chunks, never held, and given as None."""
-    number = 0
-    while line := text.readline(max_chars + 1):
-        number += 1
-        if len(line) > max_chars and not line.endswith(_LINE_ENDS):
-            while chunk := text.readline(1 << 20):
-                if chunk.endswith(_LINE_ENDS):
-                    break
-            yield number, None
+    """(line number, line) pairs of a stream opened with newline=""; a line over `max_chars` (its line end
+    aside) is skipped in chunks, never held, and given as None.
+
+    readline's size bound can cut a CRLF in two: reading two characters past the bound keeps every line
+    that fits whole, and the LF left over after a skipped line's CR is not a line of its own (it would
+    number every later line one too high)."""
+    number, after_cr = 0, False
+    while line := text.readline(max_chars + 2):
+        if after_cr and line == "\n":
+            after_cr = False
             continue
-        yield number, line
+        number += 1
+        if len(line.rstrip("\r\n")) <= max_chars:
+            after_cr = False
+            yield number, line
+            continue
+        while not line.endswith(_LINE_ENDS) and (chunk := text.readline(1 << 20)):
+            line = chunk
+        after_cr = line.endswith("\r")
+        yield number, None
 
 
 def scan_line(line: str, delimiter: str, in_quote: bool) -> tuple[Literal["closed", "open", "malformed"], int]:

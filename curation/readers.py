@@ -14,7 +14,9 @@ import csv
 import io
 import json
 import logging
+import lzma
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 import fsspec
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 from datatrove.data import Document
@@ -35,6 +38,11 @@ from curation.steps import UNKNOWN_LANG, CountedStep
 logger = logging.getLogger(__name__)
 
 BINARY_SNIFF_BYTES = 8192
+# What reading a damaged file raises. gzip and xz raise their decompressor's own error on corrupt data
+# (zlib.error, LZMAError: neither is an OSError), and some of Arrow's errors on a damaged Parquet file
+# are neither ValueError nor OSError (ArrowNotImplementedError, ArrowTypeError...).
+UNREADABLE = (OSError, EOFError, ValueError, io.UnsupportedOperation, zstandard.ZstdError, zlib.error,
+              lzma.LZMAError, pa.ArrowException)
 EXCERPT_CHARS = 200
 ROLE_ALIASES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "bot": "assistant",
                 "model": "assistant", "system": "system"}
@@ -54,13 +62,16 @@ class SourceFile:
 
 
 def path_label(path: str) -> str:
-    """A path relative to the working directory when under it; URLs and other paths as they are."""
+    """A path relative to the working directory when under it; URLs and other paths as they are. A file
+    name that is not UTF-8 (its bytes decoded as surrogate escapes) shows them escaped (`\\xff`): the label
+    is written into records and quarantine entries, which are UTF-8."""
     if "://" in path:
         return path
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        label = str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
-        return path
+        label = path
+    return label.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def expand_inputs(inputs: list[InputSpec]) -> list[SourceFile]:
@@ -174,6 +185,17 @@ def instruction_messages(obj: dict[str, Any], spec: InputSpec) -> list[dict[str,
     return [{"role": "user", "content": prompt.strip()}, {"role": "assistant", "content": response.strip()}]
 
 
+def json_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """A record's other fields as the stages after the reader can write them: records pass between stages
+    as JSON (orjson), so Parquet's bytes, decimals and durations, which JSON has no form for, become their
+    str(), as they do in the output's `metadata` column. Fields nested deeper than orjson writes (254
+    levels) are a bad_json record, not a failed stage."""
+    try:
+        return orjson.loads(orjson.dumps(fields, default=str))
+    except orjson.JSONEncodeError as e:
+        raise RecordError("bad_json", f"a field cannot be written as JSON ({e})") from None
+
+
 def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Limits) -> Document:
     """Build one record from a parsed object, or raise RecordError naming what is wrong with it."""
     if not isinstance(obj, dict):
@@ -208,8 +230,10 @@ def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Lim
         consumed.add(spec.id_key.split(".")[0])
     extra = {k: v for k, v in obj.items() if k not in consumed}
     if extra:
-        metadata["extra"] = extra
-    return Document(text=text, id=str(record_id) if record_id is not None else f"{source}:{line}", metadata=metadata)
+        metadata["extra"] = json_fields(extra)
+    # An empty id is no id: datatrove's writer drops empty values, and the next stage would find none.
+    has_id = record_id is not None and record_id != ""
+    return Document(text=text, id=str(record_id) if has_id else f"{source}:{line}", metadata=metadata)
 
 
 class _TooLarge:
@@ -217,7 +241,8 @@ class _TooLarge:
 
 
 def bounded_lines(fh: io.BufferedIOBase, max_bytes: int) -> Iterator[tuple[int, bytes | type[_TooLarge]]]:
-    """(line number, raw line) pairs; a line over `max_bytes` is skipped in chunks and reported as _TooLarge."""
+    """(line number, raw line) pairs from the start of a file; a line over `max_bytes` is skipped in chunks
+    and reported as _TooLarge. A UTF-8 BOM opening the file (Windows editors write one) is not text."""
     line_no = 0
     while True:
         line = fh.readline(max_bytes + 1)
@@ -230,7 +255,7 @@ def bounded_lines(fh: io.BufferedIOBase, max_bytes: int) -> Iterator[tuple[int, 
                     break
             yield line_no, _TooLarge
             continue
-        yield line_no, line
+        yield line_no, line.removeprefix(codecs.BOM_UTF8) if line_no == 1 else line
 
 
 def looks_binary(head: bytes) -> bool:
@@ -305,8 +330,12 @@ class SourceReader(CountedStep):
             yield from self._record(obj, spec, source, line_no, raw)
 
     def _read_json_array(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
-        """A JSON file holding one array of objects (Alpaca style), decoded element by element."""
-        reader = io.TextIOWrapper(fh, encoding="utf-8")
+        """A JSON file holding one array of objects (Alpaca style), decoded element by element.
+
+        json's decoder finds where an element ends; orjson decodes it, so an element is accepted exactly
+        when the same object on a JSONL line would be (json alone takes lone surrogates, NaN and numbers
+        past 64 bits, which the stages after this one cannot write)."""
+        reader = io.TextIOWrapper(fh, encoding="utf-8-sig")
         decoder = json.JSONDecoder()
         buffer, pos, item, started = "", 0, 0, False
         while True:
@@ -327,7 +356,10 @@ class SourceReader(CountedStep):
                 if pos < len(buffer) and buffer[pos] == "]":
                     return
                 try:
-                    obj, end = decoder.raw_decode(buffer, pos)
+                    _, end = decoder.raw_decode(buffer, pos)
+                except RecursionError:  # nested deeper than json's decoder recurses: where it ends is unknown
+                    self._quarantine_entry(source, item + 1, "bad_json", "nested too deep", buffer[pos:pos + 200])
+                    return
                 except json.JSONDecodeError:
                     if not chunk or len(buffer) - pos > self.limits.max_doc_bytes:
                         self._quarantine_entry(source, item + 1, "bad_json", "undecodable element", buffer[pos:pos + 200])
@@ -336,6 +368,11 @@ class SourceReader(CountedStep):
                 item += 1
                 raw = buffer[pos:end]
                 pos = end
+                try:
+                    obj = orjson.loads(raw)
+                except orjson.JSONDecodeError as e:
+                    self._quarantine_entry(source, item, "bad_json", str(e).split(":")[0], raw)
+                    continue
                 yield from self._record(obj, spec, source, item, raw)
             if not chunk:
                 return
@@ -359,8 +396,9 @@ class SourceReader(CountedStep):
                 self._quarantine_entry(source, row.line, row.reason, row.detail,
                                        row.excerpt.encode("utf-8", "surrogateescape"))
                 continue
-            if any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in row.values.values()):
-                self._quarantine_entry(source, row.line, "bad_utf8", "invalid UTF-8 in row")
+            if any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in (*row.values, *row.values.values())):
+                # the header's names too: they become the record's field names
+                self._quarantine_entry(source, row.line, "bad_utf8", "invalid UTF-8 in the row or the header")
                 continue
             yield from self._record(row.values, spec, source, row.line, "")
 
@@ -392,7 +430,9 @@ class SourceReader(CountedStep):
         for line_no, raw in bounded_lines(fh, limit):
             if raw is _TooLarge:
                 too_large = True
-                continue
+                if spec.text_unit != "line":
+                    continue
+                raw = b""  # a line is its own record: flushed now as too_large, not carried into the next line's
             boundary = spec.text_unit == "line" or (spec.text_unit == "paragraph" and not raw.strip())
             if boundary:
                 if spec.text_unit == "line":
@@ -428,12 +468,12 @@ class SourceReader(CountedStep):
                 self._quarantine_entry(entry.label, 0, "binary_file", "not a text file", head[:64])
                 return
             with open_binary(entry.path) as fh:
-                if fmt == "json" and head.lstrip()[:1] != b"[":
+                if fmt == "json" and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] != b"[":
                     fmt = "jsonl"  # .json files holding one object per line
                 reader = {"jsonl": self._read_jsonl, "json": self._read_json_array, "parquet": self._read_parquet,
                           "csv": self._read_csv, "text": self._read_text}[fmt]
                 yield from reader(fh, spec, entry.label)
-        except (OSError, EOFError, ValueError, io.UnsupportedOperation, zstandard.ZstdError) as e:
+        except UNREADABLE as e:
             # A truncated archive or an unreadable file: what was read so far stands; the rest is one entry.
             logger.warning("%s: unreadable after some records (%s)", entry.path, e)
             self._quarantine_entry(entry.label, -1, "unreadable_file", f"{e.__class__.__name__}: {e}")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from curation.errors import RecipeError
 
@@ -60,7 +60,16 @@ class InputSpec(Strict):
     text_unit: Literal["paragraph", "line", "file"] = Field(
         "paragraph", description="For plain-text files: one record per blank-line-separated paragraph, per line, or per file."
     )
-    csv_delimiter: str | None = Field(None, description="CSV delimiter; default ',' (or tab for .tsv).")
+    csv_delimiter: str | None = Field(None, description="CSV delimiter, one character (not a quote or a line "
+                                      "end); default ',' (or tab for .tsv).")
+
+    @field_validator("csv_delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        # csv takes exactly one character; a quote or a line end as the delimiter makes every row ambiguous
+        if value is not None and (len(value) != 1 or value in '"\r\n'):
+            raise ValueError("one character, not a quote or a line end (e.g. ';' or a tab)")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> InputSpec:
@@ -289,7 +298,9 @@ class ExecutorSpec(Strict):
 
 
 class Limits(Strict):
-    max_doc_bytes: Annotated[int, Field(ge=1)] = Field(
+    # At most 2 GiB - 1: a shard's text column is an Arrow string (32-bit offsets), and past 2**63 the
+    # readers' byte bounds do not fit the C integers that readline and csv take.
+    max_doc_bytes: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
         2_000_000, description="Records larger than this are quarantined (`too_large`), never loaded whole."
     )
     min_text_chars: Annotated[int, Field(ge=1)] = Field(1, description="Records with less non-space text are quarantined.")
@@ -534,6 +545,12 @@ def format_location(loc: tuple[Any, ...]) -> str:
     return out or "recipe"
 
 
+def _shown(text: str) -> str:
+    """`text` on one line, as a terminal can print it: what the recipe wrote may hold line breaks, control
+    characters, NULs or lone surrogates, shown escaped (\\r, \\x00, \\ud800)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def _friendly(error: dict[str, Any]) -> str:
     kind, ctx, loc = error["type"], error.get("ctx") or {}, error["loc"]
     if kind in ("less_than_equal", "greater_than_equal") and (ctx.get("le") == 1 or ctx.get("ge") == 0) \
@@ -561,7 +578,7 @@ def validation_message(err: ValidationError) -> str:
         if where in seen:  # a union reports each branch; the first says enough
             continue
         seen.add(where)
-        lines.append(f"{where}: {_friendly(e)}")
+        lines.append(f"{_shown(where)}: {_shown(_friendly(e))}")
     if len(lines) > 8:
         lines = lines[:8] + [f"... and {len(lines) - 8} more"]
     return "\n".join(lines)
@@ -615,6 +632,42 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
+def _unusable_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character"
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        return "holds a lone surrogate (a \\ud800-\\udfff escape), which is not text"
+    return None
+
+
+def unusable_yaml(data: Any) -> str | None:
+    """What YAML can say that no recipe can use, as `yaml.path: what`: a NUL or a lone surrogate (from the
+    `\\0` and `\\ud800` escapes) in a key or value, which no path, name or code holds and the OS refuses,
+    or an alias inside its own anchor (`&a [*a]`), a structure without end. None when there is neither.
+
+    Each mapping and list is looked at once, however many aliases share it."""
+    done: set[int] = set()
+
+    def visit(node: Any, loc: tuple[Any, ...], open_: frozenset[int]) -> str | None:
+        if isinstance(node, str):
+            why = _unusable_text(node)
+            return f"{_shown(format_location(loc))}: {why}" if why else None
+        if not isinstance(node, dict | list) or id(node) in done:
+            return None
+        if id(node) in open_:
+            return f"{_shown(format_location(loc))}: an alias inside its own anchor (a structure without end)"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(key, str) and (why := _unusable_text(key)):
+                return f"{_shown(format_location((*loc, key)))}: the key {why}"
+            if found := visit(child, (*loc, key), open_ | {id(node)}):
+                return found
+        done.add(id(node))
+        return None
+
+    return visit(data, (), frozenset())
+
+
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     """Read, override and validate a recipe file; raise RecipeError with a one-line-per-problem message."""
     path = Path(path)
@@ -630,9 +683,16 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise RecipeError(f"{path}:{where} invalid YAML ({getattr(e, 'problem', e)})") from None
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError) as e:
+        # PyYAML's constructors raise these on some tagged scalars (`!!float` with no value, `!!int x`), and
+        # its composer recurses once per level of nesting: the file's fault all the same
+        raise RecipeError(f"{path}: invalid YAML ({e.__class__.__name__}: {_shown(str(e))})") from None
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping (name, output, inputs, steps)")
     data = apply_overrides(data, overrides or [])
+    problem = unusable_yaml(data)
+    if problem:
+        raise RecipeError(f"{path}: invalid recipe\n{problem}")
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as e:
@@ -658,4 +718,8 @@ def recipe_json_schema() -> dict[str, Any]:
 
 
 def dump_resolved(recipe: Recipe) -> str:
-    return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    """The recipe as run, loadable again: defaults filled in, paths absolute, each step with its one type (a
+    step's unset types dumped as null would each read back as "this type with its defaults")."""
+    data = recipe.model_dump(mode="json")
+    data["steps"] = [{step.kind: step.config.model_dump(mode="json")} for step in recipe.steps]
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -429,7 +429,7 @@ class LanguageID(Filter):
     keep: codes in any form `normalize_lang` takes (`sw`, `swh`, `swh_Latn`); a script in the code
         restricts to that script. None keeps every language that passes its minimum score.
     min_score: one threshold for all languages, or per-language overrides of the defaults
-        (`default_min_score`). None: the defaults.
+        (`default_min_score`), with `default` for the languages the map does not name. None: the defaults.
     label_only: label and keep everything (scoring without deciding).
     """
 
@@ -455,7 +455,7 @@ class LanguageID(Filter):
         known = self.identifier.languages()
         self.keep_langs = None if keep is None else [_parse_keep(code, known) for code in keep]
         self.min_score = min_score if isinstance(min_score, float | int | None) else {
-            _recipe_code(code, known): float(score) for code, score in min_score.items()
+            code if code == "default" else _recipe_code(code, known): float(score) for code, score in min_score.items()
         }
         self.label_only = label_only
         self.per_turn = per_turn
@@ -466,6 +466,8 @@ class LanguageID(Filter):
             return float(self.min_score)
         if isinstance(self.min_score, dict) and code in self.min_score:
             return self.min_score[code]
+        if isinstance(self.min_score, dict) and "default" in self.min_score:
+            return self.min_score["default"]
         return default_min_score(code, self.identifier.ensemble)
 
     def scores_to_record(self, doc: Document) -> dict[str, float]:

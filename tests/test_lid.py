@@ -127,6 +127,12 @@ def test_min_score_per_language():
     assert not kept & {"swh_Latn", "npi_Deva", "hin_Deva"}
 
 
+def test_min_score_map_with_a_default():
+    """README's `min_score: {default: 0.5, yor: 0.3}` was refused: `default` was read as a language code."""
+    lid = LanguageID(min_score={"default": 0.99, "sw": 0.1})
+    assert (lid.threshold("swh"), lid.threshold("yor")) == (0.1, 0.99)
+
+
 def test_label_only_keeps_everything():
     step = LanguageID(keep=["sw"], label_only=True)
     kept = _run(step, _docs() + [Document(text="?!", id="junk")])

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import gzip
 import json
+import lzma
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -220,3 +224,110 @@ def test_csv_quoting_that_is_right_stays_one_record(tmp_path):
     assert quarantine == []
     assert [(d.id, d.text) for d in docs] == [("t-1", rows[1][1]), ("t-2", NE)]
     assert [d.metadata["source"] for d in docs] == [f"{path}:2", f"{path}:6"]
+
+
+# -- found by fuzzing (tests/test_fuzz_readers.py), each as its smallest example --------------------------
+
+def test_corrupt_gzip_and_xz_are_one_unreadable_entry(tmp_path):
+    """Corrupt data raises zlib.error (gzip) and LZMAError (xz), neither an OSError: they stopped the run."""
+    payload = "".join(json.dumps({"text": f"{SW} {i}"}) + "\n" for i in range(200)).encode()
+    gz = bytearray(gzip.compress(payload))
+    gz[10] = 0xFF  # the first deflate block: a reserved block type
+    xz = bytearray(lzma.compress(payload))
+    xz[0] ^= 0xFF  # the stream's magic: "Input format not supported by decoder"
+    for name, data in (("bad.jsonl.gz", gz), ("bad.jsonl.xz", xz)):
+        (tmp_path / name).write_bytes(bytes(data))
+        docs, quarantine, stats = read_all(InputSpec(path=str(tmp_path / name)), tmp_path)
+        assert [q["reason"] for q in quarantine] == ["unreadable_file"], name
+        assert stats["in/und"].total == len(docs) + 1
+
+
+def test_a_bom_opening_a_file_is_not_text(tmp_path):
+    """A UTF-8 BOM made the first JSONL line bad_json, a JSON array unreadable and a paragraph start with U+FEFF."""
+    bom = "\ufeff"
+    (tmp_path / "a.jsonl").write_text(bom + json.dumps({"text": SW}) + "\n", encoding="utf-8")
+    (tmp_path / "b.json").write_text(bom + json.dumps([{"text": YO}]), encoding="utf-8")
+    (tmp_path / "c.txt").write_text(bom + NE + "\n", encoding="utf-8")
+    for name, text in (("a.jsonl", SW), ("b.json", YO), ("c.txt", NE)):
+        docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / name)), tmp_path)
+        assert ([d.text for d in docs], quarantine) == ([text], []), name
+
+
+def test_a_too_long_line_does_not_take_the_next_line_with_it(tmp_path):
+    """text_unit: line: the line after a too_large one was dropped uncounted."""
+    (tmp_path / "t.txt").write_text("x" * 20 + "\nok\n", encoding="utf-8")
+    docs, quarantine, stats = read_all(InputSpec(path=str(tmp_path / "t.txt"), text_unit="line"), tmp_path,
+                                       Limits(max_doc_bytes=8))
+    assert [d.text for d in docs] == ["ok"]
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(1, "too_large")]
+    assert stats["in/und"].total == 2
+
+
+def test_json_array_elements_are_judged_like_jsonl_lines(tmp_path):
+    """json took lone surrogates, NaN and ints past 64 bits that the stage handoff (orjson) cannot write, and
+    raised RecursionError on deep nesting."""
+    elements = ['{"text": "ok", "x": "\\ud800"}', '{"text": "ok", "x": NaN}', '{"text": "ok", "x": 1' + "0" * 30 + "}",
+                json.dumps({"text": SW})]
+    (tmp_path / "a.json").write_text("[" + ",".join(elements) + "]", encoding="utf-8")
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "a.json")), tmp_path)
+    assert [d.text for d in docs] == ["ok", SW]  # orjson reads the big int as a float, as on a JSONL line
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(1, "bad_json"), (2, "bad_json")]
+    (tmp_path / "deep.json").write_text("[" + "[" * 5000 + "]" * 5000 + "]", encoding="utf-8")
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "deep.json")), tmp_path)
+    assert docs == [] and [(q["line"], q["reason"]) for q in quarantine] == [(1, "bad_json")]
+
+
+def test_fields_json_cannot_hold_are_written_as_text(tmp_path, recipe_file):
+    """Parquet's bytes, decimals and durations in other columns failed the stage handoff (orjson) for every
+    record; a field nested deeper than orjson writes failed it for one."""
+    table = pa.table({"text": [SW, YO], "raw": pa.array([b"\xff\x00", None], pa.binary()),
+                      "price": pa.array([decimal.Decimal("1.50"), None], pa.decimal128(5, 2)),
+                      "took": pa.array([datetime.timedelta(seconds=3), None], pa.duration("s"))})
+    pq.write_table(table, tmp_path / "p.parquet")
+    (tmp_path / "deep.jsonl").write_text(json.dumps({"text": NE}) + "\n" + '{"text": "ok", "x": ' + "[" * 300
+                                         + "]" * 300 + "}\n", encoding="utf-8")
+    docs, _, _ = read_all(InputSpec(path=str(tmp_path / "p.parquet")), tmp_path)
+    assert docs[0].metadata["extra"] == {"raw": "b'\\xff\\x00'", "price": "1.50", "took": "0:00:03"}
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "deep.jsonl")), tmp_path)
+    assert [d.text for d in docs] == [NE] and [(q["line"], q["reason"]) for q in quarantine] == [(2, "bad_json")]
+    recipe = {"name": "odd", "output": str(tmp_path / "out"),
+              "inputs": [{"path": str(tmp_path / "p.parquet")}, {"path": str(tmp_path / "deep.jsonl")}]}
+    result = run_cli("run", recipe_file(recipe))
+    assert result.exit_code == 0, result.output
+    assert step_stats(load_stats(tmp_path / "out"), "read")["kept"] == 3
+
+
+def test_invalid_utf8_in_a_csv_header_is_bad_utf8(tmp_path):
+    """A header name with invalid UTF-8 became a field name the stage handoff (orjson) could not write."""
+    (tmp_path / "h.csv").write_bytes(b"id,text,n\xffote\n1," + SW.encode() + b",x\n")
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "h.csv")), tmp_path)
+    assert docs == [] and [(q["line"], q["reason"]) for q in quarantine] == [(2, "bad_utf8")]
+
+
+def test_an_empty_id_is_no_id(tmp_path):
+    """An id column holding "" gave the record id "", which datatrove's writer drops as empty: the next stage
+    found no `id` (KeyError) and the run failed."""
+    (tmp_path / "e.csv").write_text(f"id,text\n,{SW}\n", encoding="utf-8")
+    docs, _, _ = read_all(InputSpec(path=str(tmp_path / "e.csv"), id_key="id"), tmp_path)
+    assert [d.id for d in docs] == [f"{tmp_path / 'e.csv'}:2"]
+
+
+def test_a_crlf_cut_by_the_size_bound_is_not_a_line(tmp_path):
+    """readline's bound split a CRLF after a line of exactly max_doc_bytes characters: the LF became a line of its
+    own and every later row was named one line too far."""
+    (tmp_path / "c.csv").write_bytes(b"id,t\r\n" + b"a,bcdefg\r\n" + b"b,ok\r\n")  # line 2: 8 characters
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "c.csv"), id_key="id", text_key="t"), tmp_path,
+                                   Limits(max_doc_bytes=8))
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(2, "too_large")]  # the row, its CRLF counted
+    assert [(d.id, d.metadata["source"].rsplit(":", 1)[1]) for d in docs] == [("b", "3")]
+
+
+def test_a_file_name_that_is_not_utf8(tmp_path):
+    """A name's bytes that are not UTF-8 reached the record's source and the quarantine entry as lone
+    surrogates: the entry could not be written (UnicodeEncodeError) and the reader failed."""
+    path = os.path.join(os.fsencode(tmp_path), b"caf\xe9.jsonl")
+    with open(path, "wb") as fh:
+        fh.write(json.dumps({"text": SW}).encode() + b"\nnot json\n")
+    docs, quarantine, _ = read_all(InputSpec(path=str(tmp_path / "*.jsonl")), tmp_path)
+    assert [d.metadata["source"] for d in docs] == [f"{tmp_path}/caf\\xe9.jsonl:1"]
+    assert [(q["file"], q["reason"]) for q in quarantine] == [(f"{tmp_path}/caf\\xe9.jsonl", "bad_json")]

@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from curation.errors import RecipeError
-from curation.recipe import apply_overrides, load_recipe
+from curation.recipe import apply_overrides, dump_resolved, load_recipe
 from tests.conftest import run_cli, write_jsonl
 
 
@@ -144,3 +145,64 @@ def test_a_set_key_that_cannot_be_read_is_quoted_as_written(tmp_path, recipe_fil
     with pytest.raises(RecipeError, match="cannot read an empty part"):
         apply_overrides({}, ["executor..tasks=2"])
     assert apply_overrides({"steps": [{"lid": {}}]}, ["steps[-1].lid.keep=[sw]"]) == {"steps": [{"lid": {"keep": ["sw"]}}]}
+
+
+# -- found by fuzzing (tests/test_fuzz_recipe.py), each as its smallest example ----------------------------
+
+@pytest.mark.parametrize(("yaml_text", "expected"), [
+    ('output: "out\\0"', "output: holds a NUL character"),
+    ('output: "out\\ud800"', "output: holds a lone surrogate"),
+    ('llm: {extra: {"\\udc80": 1}}', "llm.extra.\\udc80: the key holds a lone surrogate"),
+    ("llm: {extra: &a {k: [*a]}}", "llm.extra.k[0]: an alias inside its own anchor"),
+])
+def test_yaml_no_recipe_can_use_is_one_line_naming_where(tmp_path, yaml_text, expected):
+    """A NUL or lone surrogate escape reached the OS (ValueError, UnicodeEncodeError from Path.resolve); a
+    recursive alias loaded, then broke the fingerprint (json: circular reference) when the run began."""
+    recipe = {k: v for k, v in _minimal(tmp_path).items() if not yaml_text.startswith(k)}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(recipe) + yaml_text + "\n", encoding="utf-8")
+    with pytest.raises(RecipeError) as err:
+        load_recipe(path)
+    assert expected in str(err.value)
+    result = run_cli("validate", path)  # printed, a lone surrogate in a key stays escaped
+    assert result.exit_code == 2 and "Traceback" not in result.output and expected in result.output
+
+
+@pytest.mark.parametrize(("where", "value", "expected"), [
+    ("limits.max_doc_bytes", str(2**63), "limits.max_doc_bytes: must be at most 2147483647"),
+    ("inputs[0].csv_delimiter", "''", "inputs[0].csv_delimiter: one character"),
+    ("inputs[0].csv_delimiter", "ab", "inputs[0].csv_delimiter: one character"),
+    ("inputs[0].csv_delimiter", "'\"'", "inputs[0].csv_delimiter: one character"),
+])
+def test_values_the_readers_cannot_take_are_refused(tmp_path, recipe_file, where, value, expected):
+    """max_doc_bytes past a C integer raised OverflowError in readline and csv.field_size_limit; a delimiter
+    of 0 or 2 characters raised TypeError in csv, mid-run."""
+    with pytest.raises(RecipeError) as err:
+        load_recipe(recipe_file(_minimal(tmp_path)), [f"{where}={value}"])
+    assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("yaml_text", ["!!float", "name: !!int x", "[" * 2000 + "]" * 2000])
+def test_yaml_the_loader_itself_chokes_on_is_invalid_yaml(tmp_path, yaml_text):
+    """PyYAML raised IndexError (`!!float` with no value), ValueError and RecursionError past its own YAMLError."""
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(RecipeError, match="invalid YAML"):
+        load_recipe(path)
+
+
+def test_the_resolved_recipe_loads_again_to_the_same_fingerprint(tmp_path, recipe_file):
+    """recipe.resolved.yaml dumped every step type of each step, the unset ones as null, which load as
+    "this type with its defaults": it could not be loaded again (`select.budget: required`)."""
+    recipe = load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"lid": {"keep": ["sw"]}}, {"quality": None}]}))
+    path = tmp_path / "resolved.yaml"
+    path.write_text(dump_resolved(recipe), encoding="utf-8")
+    assert load_recipe(path).fingerprint() == recipe.fingerprint()
+
+
+def test_line_breaks_in_a_key_stay_on_the_problem_s_line(tmp_path, recipe_file):
+    """A key holding \\r or \\n was printed raw: one problem took several lines, and lines could be overwritten."""
+    with pytest.raises(RecipeError) as err:
+        load_recipe(recipe_file(_minimal(tmp_path) | {"steps": [{"quality": {}, "\r\nx": None}]}))
+    assert "steps[0].\\r\\nx: unknown step type" in str(err.value)
+    assert len(str(err.value).splitlines()) == 2
