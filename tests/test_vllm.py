@@ -50,6 +50,35 @@ def test_batched_chat_with_seeds_samples_and_logprobs(engine):
     assert answer.prompt_logprobs is not None and len(answer.prompt_logprobs) == answer.prompt_tokens
 
 
+# The tests on the module's `engine` come before the recipe tests: each recipe run loads and tears
+# down its own vLLM in this process, which leaves vLLM's process-wide parallel groups gone for an
+# engine loaded earlier.
+def test_the_judge_reads_its_scores_from_the_models_log_probabilities(engine):
+    from filters.judge import Judge, Judged, expected_score
+
+    judge = Judge(engine, criteria={"helpfulness": "how well the response answers the request"})
+    items = [Judged([{"role": "user", "content": "What is the capital of France?"}],
+                    "The capital of France is Paris.", "eng"),
+             Judged([{"role": "user", "content": "What is the capital of France?"}], "Bananas are yellow.", "eng")]
+    scores = judge.rate(items)
+    assert all(1.0 <= s["helpfulness"] <= 5.0 for s in scores) and judge.failures == 0
+    first = engine.generate([judge.request(items[0], "helpfulness")])[0]
+    assert expected_score(first) is not None  # the scale's digits are among the first token's candidates
+
+
+def test_structured_output_constrains_the_answer_to_the_schema(engine):
+    import json
+
+    from generators.instruction import task_list_schema
+
+    sampling = Sampling(temperature=0.8, max_tokens=700, seed=3, json_schema=task_list_schema(3))
+    ask = 'Write 3 new tasks people ask an assistant. Answer with JSON only: {"tasks": ["...", "..."]}.'
+    answer = engine.generate([ChatRequest.of([{"role": "user", "content": ask}], sampling)])[0]
+    assert answer.finish_reasons[0] == "stop", answer.text  # the grammar closes the JSON
+    tasks = json.loads(answer.text)["tasks"]
+    assert 1 <= len(tasks) <= 3 and all(isinstance(t, str) and len(t) >= 6 for t in tasks)
+
+
 def test_recipe_generates_with_vllm_and_the_cache_answers_a_rerun(tmp_path):
     recipe = {
         "name": "vllm-gen", "output": str(tmp_path / "out"),
@@ -136,29 +165,3 @@ def test_confidence_recipe_scores_and_corrects_instruction_data(tmp_path):
     corrected = sum(json.loads(r["metadata"] or "{}").get("confidence_decision") == "correct" for r in rows)
     assert decided["corrected"] == corrected and decided["kept"] + corrected == len(rows)
     assert decided["low_confidence"] == confidence["dropped"].get("low_confidence", 0)
-
-
-def test_the_judge_reads_its_scores_from_the_models_log_probabilities(engine):
-    from filters.judge import Judge, Judged, expected_score
-
-    judge = Judge(engine, criteria={"helpfulness": "how well the response answers the request"})
-    items = [Judged([{"role": "user", "content": "What is the capital of France?"}],
-                    "The capital of France is Paris.", "eng"),
-             Judged([{"role": "user", "content": "What is the capital of France?"}], "Bananas are yellow.", "eng")]
-    scores = judge.rate(items)
-    assert all(1.0 <= s["helpfulness"] <= 5.0 for s in scores) and judge.failures == 0
-    first = engine.generate([judge.request(items[0], "helpfulness")])[0]
-    assert expected_score(first) is not None  # the scale's digits are among the first token's candidates
-
-
-def test_structured_output_constrains_the_answer_to_the_schema(engine):
-    import json
-
-    from generators.instruction import task_list_schema
-
-    sampling = Sampling(temperature=0.8, max_tokens=700, seed=3, json_schema=task_list_schema(3))
-    ask = 'Write 3 new tasks people ask an assistant. Answer with JSON only: {"tasks": ["...", "..."]}.'
-    answer = engine.generate([ChatRequest.of([{"role": "user", "content": ask}], sampling)])[0]
-    assert answer.finish_reasons[0] == "stop", answer.text  # the grammar closes the JSON
-    tasks = json.loads(answer.text)["tasks"]
-    assert 1 <= len(tasks) <= 3 and all(isinstance(t, str) and len(t) >= 6 for t in tasks)
