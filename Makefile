@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test bench lint clean
+.PHONY: install browser slurm run test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,16 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# tests/test_slurm.py runs recipes on a real one-node Slurm cluster on loopback: Debian's slurmctld,
+# slurmd and munge (the test starts and stops the daemons in a temporary folder, on their own ports).
+slurm:
+	@command -v slurmctld >/dev/null 2>&1 || [ -x /usr/sbin/slurmctld ] || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null; }
+
 run: install
 	$(BIN)/curate run recipes/quickstart.yaml
 
-test: install browser
+test: install browser slurm
 	$(BIN)/pytest -q
 
 bench: install

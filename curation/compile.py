@@ -80,6 +80,7 @@ class Stage:
     pipeline: list[PipelineStep]
     tasks: int
     max_workers: int | None = None  # stages that load a model run llm.tasks of them at once
+    loads_model: bool = False  # a step asks the recipe's model: on a cluster its tasks get GPUs
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,7 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
     for stage in stages:
         if any(step.name in ("confidence", "judge", "preference", "generate") for step in stage.pipeline):
             stage.max_workers = recipe.llm.tasks
+            stage.loads_model = True
     finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)
     stages.append(Stage("finalize", [finalize], 1))
     return stages

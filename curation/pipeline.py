@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
+from pathlib import Path
 from typing import Any
 
 from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
@@ -110,6 +112,29 @@ def start_ray(recipe: Recipe) -> None:
         ray.init(address=recipe.executor.ray.address, include_dashboard=False, log_to_driver=False)
 
 
+def model_task_gpus(recipe: Recipe, stage: Stage, configured: int | None) -> int:
+    """GPUs a cluster task of `stage` asks for: none unless it runs the recipe's model; then the recipe's
+    `gpus_per_model_task`, or one vLLM replica's worth (a served model needs none here)."""
+    if not stage.loads_model:
+        return 0
+    if configured is not None:
+        return configured
+    return recipe.llm.tensor_parallel_size if recipe.llm.engine == "vllm" else 0
+
+
+def slurm_sbatch_args(spec: Any) -> dict[str, str]:
+    """The recipe's extra sbatch directives, with the memory in whole megabytes: datatrove writes
+    `--mem-per-cpu=<gb>G`, and sbatch refuses a fraction such as `2.0G` (the recipe's field is a float)."""
+    return {"mem-per-cpu": f"{round(spec.mem_per_cpu_gb * 1024)}M", **spec.sbatch_args}
+
+
+def current_venv_activate() -> str | None:
+    """This process's virtual environment's activate script, if it runs in one: a Slurm job sources it so
+    that the job finds datatrove's `launch_pickled_pipeline` and imports the same curate."""
+    activate = Path(sys.prefix) / "bin" / "activate"
+    return str(activate) if sys.prefix != sys.base_prefix and activate.is_file() else None
+
+
 def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> list[Any]:
     """One datatrove executor per stage, each depending on the previous one."""
     spec = recipe.executor
@@ -128,12 +153,15 @@ def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> li
 
             executor = RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=spec.ray.workers,
                                            cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
+                                           gpus_per_task=model_task_gpus(recipe, stage, spec.ray.gpus_per_model_task),
                                            logging_dir=logging_dir, depends=previous)
         else:
             s = spec.slurm
             executor = SlurmPipelineExecutor(stage.pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,
                                              cpus_per_task=s.cpus_per_task, mem_per_cpu_gb=s.mem_per_cpu_gb,
-                                             workers=s.workers, sbatch_args=s.sbatch_args, venv_path=s.venv_path,
+                                             gpus_per_task=model_task_gpus(recipe, stage, s.gpus_per_model_task),
+                                             workers=s.workers, sbatch_args=slurm_sbatch_args(s),
+                                             venv_path=s.venv_path or current_venv_activate(),
                                              job_name=f"curate-{recipe.name}-{stage.name}", logging_dir=logging_dir,
                                              depends=previous)
         executors.append(executor)

