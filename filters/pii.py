@@ -84,7 +84,10 @@ def find_emails(text: str) -> list[Found]:
 
 # -- URLs with credentials or tokens ---------------------------------------------------------------
 
-_URL = regex.compile(r"\b(?:https?|ftps?|wss?|sftp)://[^\s<>\"'`)\]]+", regex.IGNORECASE)
+# A URL ends at a space, a quote or bracket, or the sentence punctuation of scripts that do not space
+# it off (。、，「」 ।  ، ؛): "...token=abc。" must not redact the full stop with it.
+_URL = regex.compile(r"\b(?:https?|ftps?|wss?|sftp)://[^\s<>\"'`)\]。、，；：！？「」『』（）【】।॥،؛]+",
+                     regex.IGNORECASE)
 SECRET_PARAMS = frozenset({
     "token", "access_token", "refresh_token", "id_token", "auth", "auth_token", "authorization", "api_key",
     "apikey", "api-key", "key", "secret", "client_secret", "password", "passwd", "pwd", "pass", "sig",
@@ -122,7 +125,8 @@ def find_secret_urls(text: str) -> list[Found]:
 # -- IBAN and payment cards: checksummed numbers ---------------------------------------------------
 
 _IBAN = regex.compile(r"(?<![\p{L}\p{N}])[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){11,32}")
-_CARD = regex.compile(r"(?<![\p{N}.,/-])[0-9](?:[ -]?[0-9]){12,18}")
+# Not glued to Latin letters or other digits: "FR76...M026" is an account number, not a card.
+_CARD = regex.compile(r"(?<![A-Za-z\p{N}.,/-])[0-9](?:[ -]?[0-9]){12,18}(?![A-Za-z])")
 
 # (first digits, lengths): the issuer prefixes of the card networks (ISO/IEC 7812 IIN ranges).
 _CARD_PREFIXES: list[tuple[range, int, tuple[int, ...]]] = [
@@ -196,7 +200,7 @@ def find_cards(text: str) -> list[Found]:
 # -- IP addresses ----------------------------------------------------------------------------------
 
 _IPV4 = regex.compile(r"(?<![\p{L}\p{N}._-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![\p{L}\p{N}_-]|\.[0-9])")
-_IPV6 = regex.compile(r"(?<![\p{L}\p{N}:._-])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:[0-9]{1,3}\.){3}"
+_IPV6 = regex.compile(r"(?<![\p{L}\p{N}._-])(?<![0-9A-Fa-f]:)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:[0-9]{1,3}\.){3}"
                       r"[0-9]{1,3})(?![\p{L}\p{N}:_-])")
 
 
@@ -224,7 +228,32 @@ def find_ips(text: str, private_too: bool = False) -> list[Found]:
 # -- phone numbers ---------------------------------------------------------------------------------
 
 _DIGIT = regex.compile(r"[0-9]")
-MIN_PHONE_DIGITS = 6  # no region's valid number is shorter; texts with fewer digits are not searched
+# Shorter "valid" numbers are service and short codes (80066 in Saudi Arabia), which name no person,
+# and counts like "80066 votes" take their shape; texts with fewer digits are not searched at all.
+MIN_PHONE_DIGITS = 7
+
+
+_IP_SHAPE = regex.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_DOTTED_DATE = regex.compile(r"([0-9]{1,4})[./]([0-9]{1,2})[./]([0-9]{1,4})")
+_IDENTIFIER_LABEL = regex.compile(r"(?:ISBN|ISSN|DOI|ISMN)[-: ]*(?:1[03])?[-: ]*$", regex.IGNORECASE)
+
+
+def _is_a_date(raw: str) -> bool:
+    m = _DOTTED_DATE.fullmatch(raw)
+    if m is None:
+        return False
+    first, month, last = (int(g) for g in m.groups())
+    day, year = (first, last) if len(m.group(3)) == 4 else (last, first)
+    return 1 <= month <= 12 and 1 <= day <= 31 and (len(m.group(1)) == 4 or len(m.group(3)) == 4) and year > 0
+
+
+def _not_a_phone(text: str, start: int, end: int) -> bool:
+    """What a region's number plan accepts but is something else: a short code, a dotted date
+    (26.04.1980), an IPv4 address, or the number after an ISBN/ISSN/DOI label (a 10-digit ISBN is a valid Indian mobile)."""
+    raw = text[start:end]
+    if len(_DIGIT.findall(raw)) < MIN_PHONE_DIGITS:
+        return True
+    return bool(_IP_SHAPE.fullmatch(raw) or _is_a_date(raw) or _IDENTIFIER_LABEL.search(text[max(0, start - 12):start]))
 
 
 def find_phones(text: str, regions: Sequence[str]) -> list[Found]:
@@ -235,7 +264,8 @@ def find_phones(text: str, regions: Sequence[str]) -> list[Found]:
     spans: set[tuple[int, int]] = set()
     for region in regions or ("ZZ",):
         for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            spans.add((m.start, m.end))
+            if not _not_a_phone(text, m.start, m.end):
+                spans.add((m.start, m.end))
     return [Found("phone", start, end) for start, end in sorted(spans)]
 
 
