@@ -4,6 +4,7 @@ planted values."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from pathlib import Path
@@ -157,10 +158,8 @@ def every_text_in(folder: Path) -> dict[str, str]:
             text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", "replace")
         decoded = []
         for line in text.splitlines():
-            try:
+            with contextlib.suppress(ValueError):
                 decoded.append(json.dumps(json.loads(line), ensure_ascii=False))
-            except ValueError:
-                pass
         texts[str(path.relative_to(folder))] = text + "\n".join(decoded)
     return texts
 
