@@ -199,3 +199,15 @@ def test_a_run_publishes_rejects_and_quarantines_nothing_it_redacted(tmp_path, a
         assert sum(t.count('"drop_reason":"contains_pii"') for t in rejected.values()) >= 1
     assert "**Personal data**" in (output / "README.md").read_text()
     assert "<h2>Personal data</h2>" in (output / "report.html").read_text()
+
+
+def test_generated_records_are_redacted_after_verify_and_before_they_are_judged(tmp_path):
+    from curation.compile import compile_recipe
+    from curation.layout import RunLayout
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", {
+        "name": "gen", "output": str(tmp_path / "out"), "steps": [{"pii": {}}, {"judge": {"min_score": 3}}],
+        "generate": {"languages": ["sw"], "instruction": {"count": 2}}}))
+    stages = compile_recipe(recipe, [], RunLayout(tmp_path / "out"))
+    generate = next(s for s in stages if s.name == "generate")
+    assert [step.name for step in generate.pipeline][:4] == ["generate", "verify", "pii", "judge"]
