@@ -111,6 +111,8 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
             parts.append(f"containment >= {dedup.containment.threshold} (partial copies)")
         lines += [f"**Deduplication**: {'; '.join(parts)}. "
                   "The longest record of each cluster is kept; `dup_cluster` names the cluster.", ""]
+    if (pii := recipe.step("pii")) is not None:
+        lines += [_pii_sentence(pii, stats.get("pii") or {}), ""]
     quarantined = sum(sum(s["quarantined"].values()) for s in stats["steps"])
     lines += [
         "## Columns",
@@ -138,3 +140,15 @@ def _lid_sentence(lid: Any) -> str:
     return (f"**Language ID**: a vote of fastText {model}, CLD2 and (under 25 characters) lingua, each weighted "
             "by its precision measured per language and text length on FLORES-200 dev; languages CLD2 knows "
             "and lid.176 lacks (Hausa, Igbo, Zulu, Xhosa, Shona...) can be kept. ")
+
+
+def _pii_sentence(pii: Any, found: dict[str, Any]) -> str:
+    """What the pii step did and found, counted per kind and language (never the values)."""
+    kinds = ", ".join(pii.kinds or ("email", "phone", "ip", "credit_card", "iban", "url"))
+    did = "replaced by a token per kind" if pii.action == "redact" else "dropped (`contains_pii`)"
+    per_kind = ", ".join(f"{kind} {n}" for kind, n in (found.get("by_kind") or {}).items()) or "none"
+    per_lang = "; ".join(f"{lang}: " + ", ".join(f"{k} {n}" for k, n in row.items() if k != "records")
+                         for lang, row in (found.get("by_language") or {}).items())
+    return (f"**Personal data** ({kinds}; validated: phone numbers per region, card Luhn, IBAN mod-97) was "
+            f"{did} in {found.get('records', 0)} records, rejects and quarantine excerpts included. Found: "
+            f"{per_kind}" + (f" ({per_lang})." if per_lang else "."))

@@ -29,7 +29,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import orjson
@@ -49,6 +49,7 @@ from curation.recipe import (
     DedupStep,
     JudgeStep,
     LidStep,
+    PiiStep,
     QualityStep,
     Recipe,
     SelectStep,
@@ -57,7 +58,7 @@ from curation.recipe import (
 )
 from curation.shards import ShardWriter
 from curation.stats import CountedStepRef, Finalize
-from curation.steps import CountedStep, Filter, SideOutputs
+from curation.steps import CountedStep, Filter, RedactingJsonlWriter, SideOutputs
 from filters.confidence import ConfidenceFilter
 from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
 from filters.heuristics import QualityFilter
@@ -65,6 +66,7 @@ from filters.judge import JudgeFilter
 from filters.lid import LanguageID, language_table
 from filters.minhash import MinHashConfig
 from filters.preference import PreferencePairs
+from filters.redact import PIIFilter, Redactor
 from filters.select import SelectCandidates, SelectDecide, SelectFilter
 from filters.verify import VerifyStep
 from generators.stage import GenerateStep, estimate_requests
@@ -90,12 +92,28 @@ class Compiling:
     recipe: Recipe
     layout: RunLayout
 
+    @cached_property
+    def redactor(self) -> Redactor | None:
+        """The recipe's `pii` settings as a Redactor, for what is written outside the records' path
+        (rejects, quarantine excerpts); None without a `pii` step."""
+        spec = self.recipe.step("pii")
+        if spec is None:
+            return None
+        try:
+            return Redactor(spec.kinds, spec.tokens, spec.regions, spec.private_ips)
+        except RecipeError as e:
+            index = [s.kind for s in self.recipe.steps].index("pii")
+            raise RecipeError(f"steps[{index}].pii: {e}") from None
+
     def outputs(self, step: str, stage: str, rejects_folder: str | None = None, drops: bool = True) -> SideOutputs:
         """The side outputs of step `step` in stage `stage`: rejects when the step drops records and the
-        recipe asks for them (under `rejects/<rejects_folder or step>/`), the report's sketches always."""
+        recipe asks for them (under `rejects/<rejects_folder or step>/`), the report's sketches always.
+        With a `pii` step, every rejects writer redacts: records dropped before `pii` are still raw."""
         rejects = None
         if drops and self.recipe.dataset.rejects:
-            rejects = JsonlWriter(str(self.layout.rejects(rejects_folder or step)), output_filename="${rank}.jsonl.gz")
+            folder, name = str(self.layout.rejects(rejects_folder or step)), "${rank}.jsonl.gz"
+            rejects = (JsonlWriter(folder, output_filename=name) if self.redactor is None
+                       else RedactingJsonlWriter(folder, self.redactor.redact_document, output_filename=name))
         return SideOutputs(rejects=rejects, distributions=str(self.layout.distributions(stage)))
 
     def engine_factory(self, block: str = "llm") -> Callable[[], object]:
@@ -186,6 +204,7 @@ STEP_TYPES: dict[str, StepType] = {
     "confidence": StepType(ConfidenceStep, step=ConfidenceFilter, needs_engine=True, scores="confidence"),
     "judge": StepType(JudgeStep, step=JudgeFilter, needs_engine=True, engine_block="judge_llm", scores="judge"),
     "select": StepType(SelectStep, whole_run=select_stages),
+    "pii": StepType(PiiStep, step=PIIFilter),
     "custom": StepType(CustomStep, build=custom_step),
 }
 
@@ -252,6 +271,23 @@ def check_select_placement(recipe: Recipe) -> None:
                                   f"(steps[{later}]), which runs after `select`: put `{kinds[later]}` before it")
 
 
+def check_pii_placement(recipe: Recipe) -> None:
+    """`pii` before every step that writes records or their text outside the published output: a
+    whole-run step hands records on through work files under .curate/, and a step with an engine
+    sends them to the model and keeps the requests in the cache. Steps before `pii` (lid, quality)
+    only drop records, and their rejects are redacted on the way out."""
+    kinds = [s.kind for s in recipe.steps]
+    if "pii" not in kinds:
+        return
+    at = kinds.index("pii")
+    for index, kind in enumerate(kinds[:at]):
+        row = STEP_TYPES[kind]
+        if row.whole_run is not None or row.needs_engine:
+            where = "work files under .curate/" if row.whole_run is not None else "the LLM request cache"
+            raise RecipeError(f"steps[{at}].pii: put `pii` before `{kind}` (steps[{index}]): {where} would "
+                              "keep the original text")
+
+
 def language_folders(recipe: Recipe) -> dict[str, str]:
     """ISO 639-3 code -> the code the user wrote in the LID keep-list (used as the folder name)."""
     lid = recipe.step("lid")
@@ -278,6 +314,8 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
     estimate_requests(spec)  # builds each generator and reads its files: complaints before anything runs
     verify = VerifyStep(**dict(spec.verify), outputs=compiling.outputs("verify", "generate"))
     scoring = []
+    if (pii := recipe.step("pii")) is not None:  # generated text is redacted before anything judges or writes it
+        scoring.append(build_step("pii", pii, compiling, "generate", rejects_folder="pii-generated"))
     if spec.preference is not None:  # candidates -> chosen/rejected pairs, judged with judge_llm
         task = spec.preference
         scoring.append(PreferencePairs(min_margin=task.min_margin, pairwise_check=task.pairwise_check,
@@ -312,13 +350,15 @@ def _stage_of_each_step(recipe: Recipe) -> list[str]:
 def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, retry_attempt: int = 0) -> list[Stage]:
     tasks = recipe.executor.tasks
     check_select_placement(recipe)
+    check_pii_placement(recipe)
     compiling = Compiling(recipe, layout)
     stage_of = _stage_of_each_step(recipe)
     whole_run_after = [i for i, s in enumerate(recipe.steps) if STEP_TYPES[s.kind].whole_run is not None]
 
     stages: list[Stage] = []
     name = "curate"
-    pipeline: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits)]
+    scrub = compiling.redactor.scrub if compiling.redactor is not None else None
+    pipeline: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits, scrub)]
     for index, spec in enumerate(recipe.steps):
         row = STEP_TYPES[spec.kind]
         if row.whole_run is None:

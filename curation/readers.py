@@ -17,7 +17,7 @@ import logging
 import lzma
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -281,22 +281,28 @@ class SourceReader(CountedStep):
     Files are sharded across tasks as `files[rank::world_size]`. Each record is kept (a
     `Document` with `metadata["source"] = "<file>:<line>"`) or quarantined: written to
     `<quarantine_dir>/<rank>.jsonl` with file, line, reason and an excerpt, and counted.
+    `scrub`, when given (a recipe with a `pii` step), redacts excerpts and details before they are
+    written: an unreadable line's personal data must not survive in the quarantine either.
     """
 
     name = "read"
 
-    def __init__(self, inputs: list[InputSpec], files: list[SourceFile], quarantine_dir: str, limits: Limits):
+    def __init__(self, inputs: list[InputSpec], files: list[SourceFile], quarantine_dir: str, limits: Limits,
+                 scrub: Callable[[str], str] | None = None):
         super().__init__()
         self.inputs = inputs
         self.files = files
         self.quarantine_dir = quarantine_dir
         self.limits = limits
+        self.scrub = scrub
         self._quarantine: io.TextIOBase | None = None
 
     # -- quarantine ---------------------------------------------------------------------------
     def _quarantine_entry(self, source: str, line: int, reason: str, detail: str = "", excerpt: bytes | str = b"") -> None:
         if isinstance(excerpt, bytes):
             excerpt = excerpt[: EXCERPT_CHARS * 4].decode("utf-8", "backslashreplace")
+        if self.scrub is not None:  # before cutting: a value cut in two would no longer be recognised
+            excerpt, detail = self.scrub(excerpt), self.scrub(detail)
         entry = {"file": source, "line": line, "reason": reason, "detail": detail, "excerpt": excerpt[:EXCERPT_CHARS]}
         self._quarantine.write(json.dumps(entry, ensure_ascii=False) + "\n")
         self.quarantine_record(UNKNOWN_LANG, reason)

@@ -203,6 +203,25 @@ class SelectStep(Strict):
                                                  "from 128-slot MinHash fingerprints, error ~0.04); null or 0: off.")
 
 
+PiiKind = Literal["email", "phone", "ip", "credit_card", "iban", "url"]
+
+
+class PiiStep(Strict):
+    """Personal data (e-mail, phone, IP, card, IBAN, URLs with credentials), validated, in every script:
+    redacted in place or the record dropped. Goes before dedup, select, confidence and judge, so that no
+    work file or request cache keeps the original. See filters/pii.py."""
+
+    action: Literal["redact", "drop"] = Field("redact", description="redact: replace each find with its "
+                                              "token; drop: drop the record (`contains_pii`, rejects redacted).")
+    kinds: list[PiiKind] | None = Field(None, description="What to look for; null: all six kinds.")
+    tokens: dict[PiiKind, str] = Field(default_factory=dict, description="Replacement per kind (default "
+                                       "<EMAIL>, <PHONE>, <IP_ADDRESS>, <CREDIT_CARD>, <IBAN>, <URL>).")
+    regions: list[str] | None = Field(None, description="Regions (ISO 3166, e.g. [TZ, KE]) whose national phone "
+                                      "formats are searched in every record; null: the record's language's "
+                                      "regions (filters/redact.py). +<country code> numbers are always found.")
+    private_ips: bool = Field(False, description="Also redact private-network addresses (10.x, 192.168.x, fc00::).")
+
+
 class CustomStep(Strict):
     """Your own datatrove PipelineStep (a `curation.steps.Filter` subclass gets counted like ours)."""
 
@@ -221,6 +240,7 @@ class StepSpec(Strict):
     confidence: ConfidenceStep | None = None
     judge: JudgeStep | None = None
     select: SelectStep | None = None
+    pii: PiiStep | None = None
     custom: CustomStep | None = None
 
     @model_validator(mode="before")

@@ -282,6 +282,26 @@ def _confidence_section(confidence: dict[str, dict[str, int]]) -> str:
             + _key(("kept", KEPT), ("corrected", CORRECTED), ("dropped: low confidence", DROPPED)) + bars)
 
 
+PII_KINDS = ("email", "phone", "ip", "credit_card", "iban", "url")
+
+
+def _pii_section(pii: dict[str, Any]) -> str:
+    """What the pii step found, per language and kind (counts only: the values are never kept)."""
+    by_language = pii.get("by_language") or {}
+    if not by_language:
+        return ""
+    head = "".join(f"<th>{kind}</th>" for kind in PII_KINDS)
+    rows = [f"<table><tr><th>language</th>{head}<th>records</th></tr>"]
+    for lang, row in by_language.items():
+        cells = "".join(f"<td class=n>{row.get(kind, 0):,}</td>" for kind in (*PII_KINDS, "records"))
+        rows.append(f"<tr><td>{_esc(lang)}</td>{cells}</tr>")
+    rows.append("</table>")
+    chart = _bar_chart(sorted(pii.get("by_kind", {}).items(), key=lambda x: -x[1]), ACCENT,
+                       "personal data found per kind")
+    return (f"<h2>Personal data</h2><p>{pii.get('records', 0):,} records held personal data; every value "
+            "was redacted (or its record dropped) before anything was written.</p>" + "".join(rows) + chart)
+
+
 def _generation_section(generation: dict[str, Any]) -> str:
     if not generation:
         return ""
@@ -411,6 +431,7 @@ def render_report(stats: dict[str, Any]) -> str:
         "<h2>Quarantine</h2>", _bar_chart(sorted(quarantine.get("by_reason", {}).items(), key=lambda x: -x[1]),
                                           QUARANTINED, "quarantined records per reason"),
         _lengths_section(distributions.get("lengths") or {}),
+        _pii_section(stats.get("pii") or {}),
         _confidence_section(stats.get("confidence") or {}),
         _scores_section(distributions.get("scores") or {}),
         _generation_section(stats.get("generation") or {}),

@@ -203,6 +203,28 @@ def llm_cache_summary(extra: dict[str, int]) -> dict[str, Any]:
     return {"hits": sum(by_step.values()), "by_step": by_step}
 
 
+def pii_summary(extra: dict[str, int]) -> dict[str, Any]:
+    """What the `pii` step found (curated and generated records together): per language, the values
+    of each kind and the records holding any (`records`); per kind over all languages; and in all."""
+    by_language: dict[str, dict[str, int]] = {}
+    for key, count in extra.items():
+        where, _, lang = key.partition("/")
+        stage_step, _, counter = where.rpartition(".")
+        if not (stage_step.endswith(".pii") and counter.startswith("pii_")):
+            continue
+        kind = counter.removeprefix("pii_")
+        row = by_language.setdefault(lang, {})
+        row[kind] = row.get(kind, 0) + count
+    by_kind: dict[str, int] = {}
+    for row in by_language.values():
+        for kind, count in row.items():
+            if kind != "records":
+                by_kind[kind] = by_kind.get(kind, 0) + count
+    return {"records": sum(row.get("records", 0) for row in by_language.values()),
+            "by_kind": dict(sorted(by_kind.items())),
+            "by_language": {lang: dict(sorted(row.items())) for lang, row in sorted(by_language.items())}}
+
+
 def build_stats(
     stage_logs: dict[str, Path], chains: list[list[CountedStepRef]], published: dict[str, dict[str, int]]
 ) -> dict[str, Any]:
@@ -231,6 +253,7 @@ def build_stats(
         "generation": generation_summary(extra),
         "confidence": confidence_summary(steps, extra),
         "llm_cache": llm_cache_summary(extra),
+        "pii": pii_summary(extra),
         "other_counters": dict(sorted(extra.items())),
         "accounting": {"ok": not problems, "problems": problems},
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
+from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 from curation.distributions import ScoreRecorder
 from curation.workfiles import atomic_write_text
@@ -44,6 +45,19 @@ def record_lang(doc: Document) -> str:
 def _clean_reason(reason: str) -> str:
     # "/" separates the parts of a stats key, so it may not appear inside a reason.
     return reason.replace("/", "_") or "unspecified"
+
+
+class RedactingJsonlWriter(JsonlWriter):
+    """A rejects writer that passes every record through `redact` (scrubs a Document in place) first:
+    with a `pii` step in the recipe, records dropped before it reach it unredacted."""
+
+    def __init__(self, output_folder: str, redact: Callable[[Document], object], **kwargs: Any):
+        super().__init__(output_folder, **kwargs)
+        self.redact = redact
+
+    def write(self, document: Document, rank: int = 0, **kwargs: Any) -> None:
+        self.redact(document)
+        super().write(document, rank, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -706,6 +706,76 @@ BAD_UTF8_LINE = (
 SHUFFLE_SEED = 20240611
 
 # ---------------------------------------------------------------------------------------
+# Planted personal data (the `pii` step): web_sample_pii.jsonl. Kept apart from the rest of
+# the sample so the other blocks do not change. Every value below is made up but valid
+# (numbers valid for their region per phonenumbers, a Luhn-valid test card, IBANs with a
+# correct mod-97 checksum); the run must leave none of them in any file it writes.
+# ---------------------------------------------------------------------------------------
+
+PII_VALUES = {
+    "email_sw": "amina.juma@shule-mlimani.ac.tz",
+    "phone_tz": "0754 123 456",                 # Tanzania, national format
+    "phone_ke": "+254 712 345 678",             # Kenya, international
+    "phone_eg_arabic_digits": "٠١٠ ١٢٣٤ ٥٦٧٨",   # Egypt, Arabic-Indic digits
+    "email_ar": "info@madrasa-example.eg",
+    "phone_in_devanagari": "९८७६५ ४३२१०",         # India, Devanagari digits
+    "phone_ru": "8 (495) 123-45-67",            # Russia, national
+    "iban_ru_text": "DE89 3704 0044 0532 0130 00",
+    "card_en": "4111 1111 1111 1111",
+    "iban_en": "GB82 WEST 1234 5698 7654 32",
+    "phone_us": "(212) 555-0123",
+    "phone_bad_line": "+255 22 211 4567",
+    "email_bad_line": "mwalimu@example.org",
+}
+PII_RECORDS = {
+    "swh-pii-1": f"""\
+Kikundi cha vijana wa kijiji cha Mlimani kimeanzisha mradi wa kupanda miti katika shule zote za kata. \
+Kila mwanafunzi atapanda mti mmoja na kuutunza mpaka amalize masomo yake ya shule ya msingi. \
+Walimu wanasema mradi huu utasaidia kuhifadhi mazingira na kuleta kivuli kwenye viwanja vya michezo. \
+Wazazi wameombwa kuchangia miche na mbolea, na viongozi wa kata wameahidi kuleta maji wakati wa kiangazi. \
+Kwa maelezo zaidi, andika barua pepe kwa {PII_VALUES["email_sw"]} au piga simu {PII_VALUES["phone_tz"]}. \
+Wale walioko Kenya wanaweza kupiga {PII_VALUES["phone_ke"]} siku za Jumamosi.""",
+    "arb-pii-1": f"""\
+أعلنت المدرسة الثانوية في حي النور عن فتح باب التسجيل في دورات مجانية لتعليم الحاسوب للكبار. \
+وتستمر الدورة ثلاثة أشهر، ويتعلم فيها المشاركون كتابة الرسائل واستخدام الجداول والبحث عن المعلومات. \
+وقال مدير المدرسة إن الإقبال كان كبيرا في العام الماضي، وإن كثيرا من الخريجين وجدوا عملا أفضل بعد الدورة. \
+وتبدأ الدروس بعد صلاة العصر حتى لا تتعارض مع أوقات العمل، وتقدم المدرسة الكتب مجانا لكل المشاركين. \
+للاستفسار يمكن الاتصال على الرقم {PII_VALUES["phone_eg_arabic_digits"]} أو الكتابة إلى {PII_VALUES["email_ar"]} في أي وقت.""",
+    "hin-pii-1": f"""\
+शहर के पुस्तकालय ने बच्चों के लिए गर्मियों की छुट्टियों में पढ़ने का एक नया कार्यक्रम शुरू किया है। \
+हर शनिवार को कहानी सुनाने का सत्र होगा और बच्चे अपनी पसंद की किताबें घर ले जा सकेंगे। \
+पुस्तकालय की प्रमुख ने बताया कि पिछले साल सौ से अधिक बच्चों ने इस कार्यक्रम में भाग लिया था। \
+माता पिता से अनुरोध है कि वे बच्चों का नाम जल्दी लिखवाएँ, क्योंकि जगह सीमित है और किताबें भी कम हैं। \
+अधिक जानकारी के लिए {PII_VALUES["phone_in_devanagari"]} पर फ़ोन करें या सुबह दस बजे के बाद पुस्तकालय आएँ।""",
+    "rus-pii-1": f"""\
+В нашем районе открылась новая библиотека для детей и взрослых, где можно бесплатно брать книги домой. \
+По субботам там проходят занятия для школьников, а по вечерам работает клуб любителей истории. \
+Директор библиотеки рассказала, что за первый месяц читателями стали больше трёхсот жителей района. \
+Библиотека принимает в дар книги в хорошем состоянии и ищет волонтёров для работы с детьми. \
+Записаться можно по телефону {PII_VALUES["phone_ru"]}, а пожертвования принимаются на счёт {PII_VALUES["iban_ru_text"]}.""",
+    # English: the quickstart does not keep English, so LID drops it before `pii`; its reject is redacted anyway
+    "eng-pii-1": f"""\
+The school committee thanks every family who supported the new library this year. \
+Donations can be made by card ({PII_VALUES["card_en"]} was used in the example form by mistake and has been \
+cancelled) or by transfer to {PII_VALUES["iban_en"]}. Questions go to the office at {PII_VALUES["phone_us"]}.""",
+}
+# A broken line (truncated JSON) holding personal data: its quarantine excerpt is redacted too.
+PII_BAD_LINE = (3, '{"id": "bad-pii-1", "text": "Piga simu ' + PII_VALUES["phone_bad_line"] + " au andika "
+                + PII_VALUES["email_bad_line"] + ' kwa maelezo')
+PII_LANGUAGES = {"swh-pii-1": "swh", "arb-pii-1": "arb", "hin-pii-1": "hin", "rus-pii-1": "rus", "eng-pii-1": "eng"}
+
+
+def write_pii_sample() -> dict:
+    """web_sample_pii.jsonl, and the manifest entries the tests check it against."""
+    lines = [json.dumps({"id": rid, "text": text, "url": url_for(rid)}, ensure_ascii=False)
+             for rid, text in PII_RECORDS.items()]
+    lines.insert(PII_BAD_LINE[0] - 1, PII_BAD_LINE[1])
+    (HERE / "web_sample_pii.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"values": PII_VALUES, "languages": PII_LANGUAGES, "bad_line": PII_BAD_LINE[0], "lines": len(lines),
+            "records": list(PII_RECORDS)}
+
+
+# ---------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------
 
@@ -924,6 +994,13 @@ def main() -> None:
         },
         "measured": numbers,
     }
+    pii = write_pii_sample()
+    manifest["languages"] |= pii["languages"]
+    manifest["bad_lines"]["web_sample_pii.jsonl"] = [pii["bad_line"]]
+    manifest["bad_line_reasons"]["web_sample_pii.jsonl"] = {str(pii["bad_line"]): "truncated_json"}
+    manifest["counts"]["web_sample_pii.jsonl"] = pii["lines"]
+    manifest["records"]["web_sample_pii.jsonl"] = pii["records"]
+    manifest["pii"] = {"values": pii["values"]}
     (HERE / "expected.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(numbers, indent=1))
 
