@@ -17,7 +17,7 @@ from curation import runlock
 from curation.errors import OutputInUseError
 from curation.layout import RunLayout
 from curation.pipeline import prepare_output
-from curation.readers import expand_inputs
+from curation.inputs import expand_inputs
 from curation.recipe import load_recipe
 from curation.runlock import OutputLock
 from tests.conftest import REPO, load_stats, run_cli, write_jsonl
@@ -83,7 +83,7 @@ def test_same_size_rewrites_and_remote_files_are_noticed(tmp_path):
     import fsspec
 
     from curation.pipeline import input_changes
-    from curation.readers import expand_inputs, input_identities, path_label
+    from curation.inputs import expand_inputs, input_identities, path_label
     from curation.recipe import InputSpec
 
     local = tmp_path / "a.txt"
