@@ -367,10 +367,24 @@ def read_warc(fh: Any, label: str, options: WebSpec, max_bytes: int) -> Iterator
                 yield WebItem(url, offset, error=RecordError("too_large", f"{url}: page over {max_bytes} bytes"))
                 continue
             headers = record.http_headers or record.rec_headers
+            if _truncated(headers, len(raw)):
+                yield WebItem(url, offset, error=RecordError("truncated_record", f"{url}: the payload ends before "
+                                                             "its Content-Length (a cut archive)"))
+                continue
             yield from page_items(raw, charset_of(headers.get_header("Content-Type")), url, offset, options,
                                   in_warc=True)
     except (ArchiveLoadFailed, OSError, ValueError, EOFError) as e:
         yield WebItem(label, -1, error=RecordError("unreadable_file", f"{e.__class__.__name__}: {e}"))
+
+
+def _truncated(headers: Any, size: int) -> bool:
+    """Whether a payload is shorter than its HTTP Content-Length: warcio reads a cut archive's last record
+    without complaint, and half a page would pass for a page without FAQ. (Chunked or compressed payloads
+    are decoded by warcio, so their Content-Length says nothing about the decoded size.)"""
+    if headers.get_header("Transfer-Encoding") or headers.get_header("Content-Encoding"):
+        return False
+    declared = headers.get_header("Content-Length")
+    return bool(declared and declared.strip().isdigit() and size < int(declared))
 
 
 def _skip_reason(record: Any) -> str | None:
