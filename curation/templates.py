@@ -90,8 +90,7 @@ def load_template_set(spec: TemplateSpec) -> TemplateSet:
             templates[t.language] += (Template(t.name, t.language, t.prompt, t.answer),)
     else:
         templates = _templates_by_language(shipped.get("templates") or {})
-    if spec.shape and choices and not labels:
-        labels = {name: name for name in choices}  # a topic set whose labels are the choice names themselves
+    labels = {**{name: name for name in choices}, **labels}  # a label may also be the choice's name itself
     template_set = TemplateSet(
         shape=spec.shape, fields=tuple(shipped.get("fields") or ()), field_map=dict(spec.fields),
         answer_field=shipped.get("answer_field"), labels=labels, choices=choices, templates=templates,

@@ -20,8 +20,8 @@ from tests.web_pages import (
     BROKEN_JSONLD_LINE,
     PAGES,
     ZH_ARTICLE,
-    broken_jsonld_page_ar,
     both_markups_page_yo,
+    broken_jsonld_page_ar,
     write_warc,
 )
 
