@@ -403,9 +403,9 @@ def run(
     Examples: `curate run recipes/quickstart.yaml`, `curate run r.yaml --set output=out/try2 --fresh`
     """
     from curation.compile import compile_recipe
+    from curation.inputs import expand_inputs
     from curation.layout import RunLayout
     from curation.pipeline import make_executors, next_retry_attempt, prepare_output, start_ray, start_retry
-    from curation.readers import expand_inputs
 
     started = time.time()
     try:

@@ -38,11 +38,12 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 from curation.errors import RecipeError
+from curation.inputs import SourceFile, expand_inputs
 from curation.languages import normalize_lang
 from curation.layout import RunLayout, config_folder
 from curation.llm.engines import cached_engine
 from curation.loader import load_class
-from curation.readers import SourceFile, SourceReader, expand_inputs
+from curation.readers import SourceReader
 from curation.recipe import (
     ConfidenceStep,
     CustomStep,

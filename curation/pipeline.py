@@ -18,8 +18,8 @@ from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
 
 from curation.compile import Stage
 from curation.errors import InputError, RecipeError
+from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
-from curation.readers import SourceFile, input_identities, path_label
 from curation.recipe import Recipe, dump_resolved
 from curation.workfiles import atomic_write_json
 

@@ -1,9 +1,10 @@
-"""Streaming readers: JSONL/JSON (.gz/.zst), Parquet, CSV/TSV, plain text and Hub datasets.
+"""Streaming readers: JSONL/JSON (.gz/.zst), Parquet, CSV/TSV, plain text, HTML/WARC and Hub datasets.
 
 Nothing here reads a whole file into memory: lines are read with a byte bound, Parquet in
 record batches, JSON arrays element by element. A record that cannot be used becomes a
 quarantine entry (file, line, reason) and is counted; the run goes on. Only a missing input
-path is fatal, and that is found before any work starts (`expand_inputs`).
+path is fatal, and that is found before any work starts (`curation.inputs.expand_inputs`).
+Web pages are read by `curation.web`, labelled records through prompt templates by `curation.templates`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import lzma
 import os
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -28,12 +27,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 from datatrove.data import Document
-from fsspec.core import url_to_fs
 
+from curation import web
 from curation.csv_rows import csv_rows, text_lines
-from curation.errors import InputError, RecordError
-from curation.recipe import InputSpec, Limits
+from curation.errors import RecipeError, RecordError
+from curation.inputs import SourceFile
+from curation.recipe import InputSpec, Limits, WebSpec
 from curation.steps import UNKNOWN_LANG, CountedStep
+from curation.templates import TemplateSet, load_template_set, render_record
 
 logger = logging.getLogger(__name__)
 
@@ -46,86 +47,6 @@ UNREADABLE = (OSError, EOFError, ValueError, io.UnsupportedOperation, zstandard.
 EXCERPT_CHARS = 200
 ROLE_ALIASES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "bot": "assistant",
                 "model": "assistant", "system": "system"}
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One unit of reading work: a file (or a whole Hub dataset) and the input spec it came from."""
-
-    path: str
-    input_index: int
-
-    @property
-    def label(self) -> str:
-        """How records name their file: relative to the working directory when under it (no home paths in data)."""
-        return path_label(self.path)
-
-
-def path_label(path: str) -> str:
-    """A path relative to the working directory when under it; URLs and other paths as they are. A file
-    name that is not UTF-8 (its bytes decoded as surrogate escapes) shows them escaped (`\\xff`): the label
-    is written into records and quarantine entries, which are UTF-8."""
-    if "://" in path:
-        return path
-    try:
-        label = str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        label = path
-    return label.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def expand_inputs(inputs: list[InputSpec]) -> list[SourceFile]:
-    """Resolve globs to a sorted file list; raise InputError (one line) for an input that matches nothing."""
-    files: list[SourceFile] = []
-    for index, spec in enumerate(inputs):
-        if spec.hf is not None:
-            files.append(SourceFile(f"hf://{spec.hf}", index))
-            continue
-        try:
-            fs, _ = url_to_fs(spec.path)
-            matches = sorted(fs.glob(spec.path)) if any(c in spec.path for c in "*?[") else [spec.path]
-            matches = [m for m in matches if fs.isfile(m)]
-        except (OSError, ValueError, ImportError) as e:
-            raise InputError(f"inputs[{index}].path: cannot list {spec.path} ({e.__class__.__name__}: {e})") from None
-        if not matches:
-            raise InputError(f"inputs[{index}].path: no file matches {spec.path}")
-        protocol = spec.path.split("://", 1)[0] + "://" if "://" in spec.path else ""
-        files.extend(SourceFile(m if m.startswith(protocol) else protocol + m, index) for m in matches)
-    return files
-
-
-# What a remote file system's `info` may say about a file's version besides its size (s3fs, gcsfs, adlfs,
-# HfFileSystem, memory spell them differently); whichever are present are recorded.
-REMOTE_VERSION_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created", "ETag", "etag", "md5Hash",
-                       "generation", "VersionId", "blob_id")
-
-
-def file_identity(path: str) -> dict[str, Any]:
-    """What says a file is still the one a run read: size and modification time, as make and rsync judge
-    it (hashing the content of large inputs would cost as much as reading them). Local files give
-    nanosecond mtimes; remote ones what their file system's `info` gives (size, and mtime/etag if any)."""
-    if "://" not in path or path.startswith("file://"):
-        stat = os.stat(path.removeprefix("file://"))
-        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    fs, fs_path = url_to_fs(path)
-    info = fs.info(fs_path)
-    return {"size": info.get("size"), **{key: str(info[key]) for key in REMOTE_VERSION_KEYS if info.get(key)}}
-
-
-def input_identities(inputs: list[InputSpec], files: list[SourceFile]) -> dict[str, dict[str, Any]]:
-    """Each input file's identity (`file_identity`), by path. A Hub dataset (`hf:`) is streamed by
-    `datasets`, not listed: it is recorded by name only, so a new revision of it is not noticed."""
-    identities: dict[str, dict[str, Any]] = {}
-    for entry in files:
-        if inputs[entry.input_index].hf is not None:
-            identities[entry.path] = {}
-            continue
-        try:
-            identities[entry.path] = file_identity(entry.path)
-        except (OSError, ValueError) as e:
-            raise InputError(f"inputs[{entry.input_index}]: cannot stat {entry.path} "
-                             f"({e.__class__.__name__}: {e})") from None
-    return identities
 
 
 def detect_format(path: str, declared: str) -> str:
@@ -142,6 +63,10 @@ def detect_format(path: str, declared: str) -> str:
         return "parquet"
     if name.endswith((".csv", ".tsv")):
         return "csv"
+    if name.endswith((".html", ".htm", ".xhtml")):
+        return "html"
+    if name.endswith(".warc"):
+        return "warc"
     return "text"
 
 
@@ -196,13 +121,19 @@ def json_fields(fields: dict[str, Any]) -> dict[str, Any]:
         raise RecordError("bad_json", f"a field cannot be written as JSON ({e})") from None
 
 
-def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Limits) -> Document:
-    """Build one record from a parsed object, or raise RecordError naming what is wrong with it."""
+def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Limits,
+                  messages: list[dict[str, str]] | None = None) -> Document:
+    """Build one record from a parsed object, or raise RecordError naming what is wrong with it.
+    `messages`: the chat turns when the caller made them (templates), the object's fields kept beside them."""
     if not isinstance(obj, dict):
         raise RecordError("not_an_object", type(obj).__name__)
     metadata: dict[str, Any] = {"source": f"{source}:{line}"}
     consumed = {spec.text_key.split(".")[0]}
-    if spec.prompt_key:
+    if messages is not None:
+        text = "\n\n".join(t["content"] for t in messages)
+        metadata["messages"] = messages
+        consumed = set()
+    elif spec.prompt_key:
         messages = instruction_messages(obj, spec)
         text = "\n\n".join(t["content"] for t in messages)
         metadata["messages"] = messages
@@ -225,15 +156,19 @@ def make_document(obj: Any, spec: InputSpec, source: str, line: int, limits: Lim
         raise RecordError("too_large", f"over {limits.max_doc_bytes} bytes")
     if any("\ud800" <= ch <= "\udfff" for ch in text):
         raise RecordError("bad_utf8", "invalid UTF-8 in text")
-    record_id = get_field(obj, spec.id_key) if spec.id_key else None
     if spec.id_key:
         consumed.add(spec.id_key.split(".")[0])
     extra = {k: v for k, v in obj.items() if k not in consumed}
     if extra:
         metadata["extra"] = json_fields(extra)
-    # An empty id is no id: datatrove's writer drops empty values, and the next stage would find none.
-    has_id = record_id is not None and record_id != ""
-    return Document(text=text, id=str(record_id) if has_id else f"{source}:{line}", metadata=metadata)
+    return Document(text=text, id=record_id(obj, spec, source, line), metadata=metadata)
+
+
+def record_id(obj: dict[str, Any], spec: InputSpec, source: str, line: int) -> str:
+    """The record's `id_key` value, else `<file>:<line>`. An empty id is no id: datatrove's writer drops
+    empty values, and the next stage would find none."""
+    value = get_field(obj, spec.id_key) if spec.id_key else None
+    return str(value) if value is not None and value != "" else f"{source}:{line}"
 
 
 class _TooLarge:
@@ -296,6 +231,14 @@ class SourceReader(CountedStep):
         self.limits = limits
         self.scrub = scrub
         self._quarantine: io.TextIOBase | None = None
+        self.template_sets: dict[int, TemplateSet] = {}  # by input index
+        self._templates: TemplateSet | None = None  # the set of the input being read
+        for index, spec in enumerate(inputs):
+            if spec.templates is not None:
+                try:
+                    self.template_sets[index] = load_template_set(spec.templates)
+                except RecipeError as e:
+                    raise RecipeError(f"inputs[{index}].templates: {e}") from None
 
     # -- quarantine ---------------------------------------------------------------------------
     def _quarantine_entry(self, source: str, line: int, reason: str, detail: str = "", excerpt: bytes | str = b"") -> None:
@@ -309,11 +252,27 @@ class SourceReader(CountedStep):
 
     def _record(self, obj: Any, spec: InputSpec, source: str, line: int, raw: bytes | str) -> Iterator[Document]:
         try:
-            doc = make_document(obj, spec, source, line, self.limits)
+            docs = (self._templated(obj, spec, source, line) if spec.templates is not None
+                    else [make_document(obj, spec, source, line, self.limits)])
         except RecordError as e:
             self._quarantine_entry(source, line, e.reason, e.detail, raw)
             return
-        yield self.keep_record(doc)
+        for doc in docs:
+            yield self.keep_record(doc)
+
+    def _templated(self, obj: Any, spec: InputSpec, source: str, line: int) -> list[Document]:
+        """A labelled record through its input's templates: one chat record per template it drew (all or none)."""
+        if not isinstance(obj, dict):
+            raise RecordError("not_an_object", type(obj).__name__)
+        base_id = record_id(obj, spec, source, line)
+        docs = []
+        for rendered in render_record(obj, self._templates, base_id):
+            turns = [{"role": "user", "content": rendered.prompt}, {"role": "assistant", "content": rendered.answer}]
+            doc = make_document(obj, spec, source, line, self.limits, messages=turns)
+            doc.id = f"{base_id}#{rendered.template}"
+            doc.metadata["template"] = rendered.template
+            docs.append(doc)
+        return docs
 
     # -- formats --------------------------------------------------------------------------------
     def _read_jsonl(self, fh, spec: InputSpec, source: str) -> Iterator[Document]:
@@ -460,14 +419,35 @@ class SourceReader(CountedStep):
         for row_no, obj in enumerate(stream, start=1):
             yield from self._record(obj, spec, source, row_no, "")
 
+    def _read_web(self, path: str, spec: InputSpec, fmt: str, label: str) -> Iterator[Document]:
+        """HTML pages and WARC archives (curation.web): FAQ pairs become chat records, main text plain ones;
+        broken markup is quarantined at its line (HTML) or record offset (WARC); the rest is tallied."""
+        options = spec.web or WebSpec()
+        as_records = spec.model_copy(update={"prompt_key": "question", "response_key": "answer", "input_key": None}
+                                     if options.extract == "faq" else {"text_key": "text"})
+        opened = fsspec.open(path, "rb") if fmt == "warc" else open_binary(path)  # warcio reads .warc.gz itself
+        with opened as fh:
+            read = web.read_warc if fmt == "warc" else web.read_html_file
+            for item in read(fh, label, options, self.limits.max_doc_bytes):
+                if item.tally:
+                    self.stat_update(f"web/{item.tally}")
+                elif item.error is not None:
+                    self._quarantine_entry(label, item.position, item.error.reason, item.error.detail, item.excerpt)
+                else:
+                    yield from self._record(item.fields, as_records, item.url, item.position, "")
+
     # -- driver ---------------------------------------------------------------------------------
     def _read_file(self, entry: SourceFile) -> Iterator[Document]:
         spec = self.inputs[entry.input_index]
+        self._templates = self.template_sets.get(entry.input_index)
         if entry.path.startswith("hf://"):
             yield from self._read_hf(spec, entry.path)
             return
         fmt = detect_format(entry.path, spec.format)
         try:
+            if fmt in ("html", "warc"):  # no binary sniff: a WARC holds images and other binary payloads
+                yield from self._read_web(entry.path, spec, fmt, entry.label)
+                return
             with open_binary(entry.path) as fh:
                 head = fh.read(BINARY_SNIFF_BYTES)
             if fmt != "parquet" and looks_binary(head):

@@ -38,6 +38,61 @@ class Strict(BaseModel):
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
+class WebSpec(Strict):
+    """How web pages (`format: html | warc`) become records."""
+
+    extract: Literal["text", "faq"] = Field(
+        "text", description="text: one record per page, its main text (trafilatura); faq: one chat record per "
+        "question/answer pair of the page's schema.org FAQPage markup (JSON-LD or microdata).")
+    favor: Literal["balanced", "precision", "recall"] = Field(
+        "balanced", description="text: trafilatura's trade-off; precision leaves out more boilerplate, recall "
+        "keeps more of the page.")
+    include_tables: bool = Field(True, description="text: keep the text of tables.")
+
+
+SHAPE_NAMES = Literal["nli", "sentiment", "topic", "extractive_qa", "summarization", "paraphrase"]
+
+
+class CustomTemplate(Strict):
+    name: str = Field(..., min_length=1, description="A name, unique within its language; it decides with the "
+                      "record id which records the template renders.")
+    language: str = Field("en", description="The prompt's language.")
+    prompt: str = Field(..., min_length=1, description="Jinja2: {{ field }} for the record's fields (and the "
+                        "shape's names), {{ choices | join(', ') }} for the choice words.")
+    answer: str = Field("{{ answer }}", min_length=1, description="Jinja2; {{ answer }} is the label's word or "
+                        "the shape's answer field.")
+
+
+class TemplateSpec(Strict):
+    """A labelled dataset as instruction data: each record rendered through prompt templates (xP3)."""
+
+    shape: SHAPE_NAMES | None = Field(None, description="A shipped template set: nli, sentiment, topic, "
+                                      "extractive_qa, summarization, paraphrase.")
+    fields: dict[str, str] = Field(default_factory=dict, description="The shape's field -> your record's field, "
+                                   "e.g. {premise: sentence1}; unnamed fields are read by their shape names.")
+    labels: dict[str | int, str] | None = Field(None, description="Your label value -> the shape's choice name, "
+                                                "e.g. {0: entailment}; default: the shape's (XNLI ids for nli).")
+    choices: dict[str, dict[str, str]] = Field(default_factory=dict, description="Choice name -> {language: word}; "
+                                               "adds to or replaces the shipped words (topic: your categories).")
+    prompt_language: Literal["en", "data"] = Field("en", description="en: English prompts and choice words "
+                                                   "(xP3); data: prompts in the data's language (shipped: en, fr, "
+                                                   "es, sw; choice words also yo, hi, ar, zh).")
+    language: str | None = Field(None, description="The data's language (for prompt_language: data).")
+    language_key: str | None = Field(None, description="Or the field holding each record's language.")
+    per_record: Annotated[int, Field(ge=1, le=64)] = Field(1, description="Templates rendered per record: each is "
+                                                           "its own chat record.")
+    custom: list[CustomTemplate] | None = Field(None, description="Your templates instead of the shipped ones.")
+
+    @model_validator(mode="after")
+    def _usable(self) -> TemplateSpec:
+        if self.shape is None and not self.custom:
+            raise ValueError("give a `shape` (nli, sentiment, topic, extractive_qa, summarization, paraphrase) "
+                             "or `custom` templates")
+        if self.prompt_language == "data" and not (self.language or self.language_key):
+            raise ValueError("prompt_language: data needs `language` or `language_key`")
+        return self
+
+
 class InputSpec(Strict):
     """One source of records. Exactly one of `path` (local glob or fsspec URL) or `hf` (a Hub dataset id)."""
 
@@ -45,9 +100,13 @@ class InputSpec(Strict):
     hf: str | None = Field(None, description="A Hugging Face dataset id, read with streaming.")
     hf_config: str | None = Field(None, description="Dataset config name for `hf`.")
     split: str = Field("train", description="Split to read for `hf`.")
-    format: Literal["auto", "jsonl", "parquet", "csv", "text"] = Field(
-        "auto", description="File format; `auto` decides from the file name (.jsonl/.json[.gz|.zst], .parquet, .csv/.tsv, .txt)."
+    format: Literal["auto", "jsonl", "parquet", "csv", "text", "html", "warc"] = Field(
+        "auto", description="File format; `auto` decides from the file name (.jsonl/.json[.gz|.zst], .parquet, "
+        ".csv/.tsv, .html/.htm, .warc[.gz], .txt)."
     )
+    web: WebSpec | None = Field(None, description="For html and warc files: main text (the default) or FAQ pairs.")
+    templates: TemplateSpec | None = Field(None, description="Render each record through prompt templates into "
+                                           "chat records (labelled datasets: NLI, classification, QA...).")
     text_key: str = Field("text", description="Field holding the text (dots reach into nested objects).")
     id_key: str | None = Field(None, description="Field holding a stable id; default: <file>:<line>.")
     messages_key: str | None = Field(
@@ -79,6 +138,8 @@ class InputSpec(Strict):
             raise ValueError("`prompt_key` and `response_key` go together")
         if self.prompt_key and self.messages_key:
             raise ValueError("give `messages_key` or `prompt_key`/`response_key`, not both")
+        if self.templates and (self.prompt_key or self.messages_key or self.format in ("html", "warc")):
+            raise ValueError("`templates` renders labelled records: not with `messages_key`, `prompt_key` or web pages")
         return self
 
 
@@ -520,10 +581,11 @@ class Recipe(Strict):
 
     @model_validator(mode="after")
     def _train_has_chat_records(self) -> Recipe:
-        chat_inputs = any(i.messages_key or i.prompt_key for i in self.inputs)
+        chat_inputs = any(i.messages_key or i.prompt_key or i.templates or (i.web and i.web.extract == "faq")
+                          for i in self.inputs)
         if self.train is not None and self.generate is None and not chat_inputs:
             raise ValueError("`train` learns from chat records: add a `generate` block, or inputs with "
-                             "`messages_key` or `prompt_key`/`response_key`")
+                             "`messages_key`, `prompt_key`/`response_key`, `templates` or `web: {extract: faq}`")
         if self.train is not None and self.train.method == "dpo" and (self.generate is None
                                                                         or self.generate.preference is None):
             raise ValueError("`train: {method: dpo}` learns from preference pairs: add `generate.preference`")

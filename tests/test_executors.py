@@ -7,9 +7,9 @@ from pathlib import Path
 from datatrove.executor import SlurmPipelineExecutor
 
 from curation.compile import compile_recipe
+from curation.inputs import expand_inputs
 from curation.layout import RunLayout
 from curation.pipeline import make_executors
-from curation.readers import expand_inputs
 from curation.recipe import load_recipe
 from tests.conftest import write_jsonl
 

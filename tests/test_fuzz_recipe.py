@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from curation.compile import compile_recipe
 from curation.errors import CurateError, RecipeError
+from curation.inputs import expand_inputs
 from curation.layout import RunLayout
 from curation.pipeline import make_executors
-from curation.readers import expand_inputs
 from curation.recipe import Recipe, dump_resolved, load_recipe
 from tests.conftest import run_cli, write_jsonl
 from tests.fuzzing import example_dir, fuzz_settings, odd_text

@@ -23,7 +23,9 @@ CORE_MODULES_THAT_MAY_IMPORT_WINGS = {"curation/compile.py", "curation/train.py"
 # Imports that may sit inside a function: heavy optional dependencies (or costly to load), loaded
 # only when the code that needs them runs. Anything else belongs at the top of its module.
 # `datasets` takes ~3 s to import: the readers load it only for `hf:` inputs.
-LAZY_OK = {"vllm", "torch", "transformers", "trl", "peft", "ray", "datatrove.executor.ray", "loguru", "datasets"}
+# trafilatura (~0.4 s) and warcio (~0.2 s): only html/warc inputs load them (curation/web.py).
+LAZY_OK = {"vllm", "torch", "transformers", "trl", "peft", "ray", "datatrove.executor.ray", "loguru", "datasets",
+           "trafilatura", "warcio"}
 
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:

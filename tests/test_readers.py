@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from curation.readers import SourceReader, expand_inputs
+from curation.inputs import expand_inputs
+from curation.readers import SourceReader
 from curation.recipe import InputSpec, Limits
 from tests.conftest import load_stats, run_cli, step_stats
 

@@ -15,9 +15,9 @@ import pytest
 
 from curation import runlock
 from curation.errors import OutputInUseError
+from curation.inputs import expand_inputs
 from curation.layout import RunLayout
 from curation.pipeline import prepare_output
-from curation.readers import expand_inputs
 from curation.recipe import load_recipe
 from curation.runlock import OutputLock
 from tests.conftest import REPO, load_stats, run_cli, write_jsonl
@@ -82,8 +82,8 @@ def test_same_size_rewrites_and_remote_files_are_noticed(tmp_path):
     """Local files: size and mtime_ns (what make and rsync compare); fsspec files: what `info` gives."""
     import fsspec
 
+    from curation.inputs import expand_inputs, input_identities, path_label
     from curation.pipeline import input_changes
-    from curation.readers import expand_inputs, input_identities, path_label
     from curation.recipe import InputSpec
 
     local = tmp_path / "a.txt"
