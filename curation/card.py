@@ -65,6 +65,18 @@ def _languages_table(languages: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _safety_table(safety: dict[str, Any]) -> str:
+    """Safety records per language and harm category: kept / judged, for harmful requests and look-alikes."""
+    lines = ["| language | category | harmful: refused (kept) / judged | benign: answered (kept) / judged |",
+             "|---|---|---:|---:|"]
+    for lang, categories in safety.items():
+        for category, kinds in categories.items():
+            cells = [f"{kinds.get(kind, {}).get('kept', 0)} / {sum(kinds.get(kind, {}).values())}"
+                     for kind in ("harmful", "benign")]
+            lines.append(f"| {lang} | {category} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
 def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
     languages = stats["languages"]
     header = yaml.safe_dump(card_header(recipe, languages), sort_keys=False, allow_unicode=True)
@@ -113,6 +125,12 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
                   "The longest record of each cluster is kept; `dup_cluster` names the cluster.", ""]
     if (pii := recipe.step("pii")) is not None:
         lines += [_pii_sentence(pii, stats.get("pii") or {}), ""]
+    if stats.get("safety"):
+        lines += ["**Safety data** (`<lang>-safety`): harmful requests with refusals and harmless look-alikes "
+                  "with answers, per harm category (BeaverTails' taxonomy). The refusal check (the model's "
+                  "P(refusal), read from log-probabilities) kept a harmful request only if its reply refuses, a "
+                  "look-alike only if its reply does not; `metadata` holds `safety_category` and `safety_kind`.",
+                  "", _safety_table(stats["safety"]), ""]
     quarantined = sum(sum(s["quarantined"].values()) for s in stats["steps"])
     lines += [
         "## Columns",

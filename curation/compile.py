@@ -7,7 +7,8 @@
               -> intermediate JSONL                                     (only with dedup and select)
     select    greedy selection per language over every task's candidates  (only with select)
     publish   intermediate JSONL -> dedup or select filter -> [steps after] -> per-language shards
-    generate  generators -> verify -> [preference pairs] -> [confidence, judge] -> shards  (with `generate`)
+    generate  generators -> verify -> [refusal check] -> [preference pairs] -> [confidence, judge] -> shards
+              (with `generate`)
     finalize  HF layout, stats.json (checked), dataset card, report
 
 STEP_TYPES is the one place a recipe step type is wired: its recipe model, the class that runs it
@@ -68,6 +69,7 @@ from filters.lid import LanguageID, language_table
 from filters.minhash import MinHashConfig
 from filters.preference import PreferencePairs
 from filters.redact import PIIFilter, Redactor
+from filters.refusal import RefusalCheck
 from filters.select import SelectCandidates, SelectDecide, SelectFilter
 from filters.verify import VerifyStep
 from generators.stage import GenerateStep, estimate_requests
@@ -301,8 +303,8 @@ def language_folders(recipe: Recipe) -> dict[str, str]:
 
 
 def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
-    """generate -> verify -> [preference pairs] -> [confidence] -> [judge] -> write, one task per GPU (or one on
-    CPU), languages spread over tasks."""
+    """generate -> verify -> [refusal check] -> [preference pairs] -> [confidence] -> [judge] -> write, one task
+    per GPU (or one on CPU), languages spread over tasks."""
     recipe, layout = compiling.recipe, compiling.layout
     spec = recipe.generate
     try:
@@ -317,6 +319,10 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
     scoring = []
     if (pii := recipe.step("pii")) is not None:  # generated text is redacted before anything judges or writes it
         scoring.append(build_step("pii", pii, compiling, "generate", rejects_folder="pii-generated"))
+    if spec.safety is not None:  # harmful requests must be refused, look-alikes answered: judged with judge_llm
+        scoring.append(RefusalCheck(threshold=spec.safety.refusal_threshold,
+                                    engine_factory=compiling.engine_factory("judge_llm"),
+                                    outputs=compiling.outputs("refusal", "generate")))
     if spec.preference is not None:  # candidates -> chosen/rejected pairs, judged with judge_llm
         task = spec.preference
         scoring.append(PreferencePairs(min_margin=task.min_margin, pairwise_check=task.pairwise_check,
@@ -392,7 +398,7 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
             for task, _ in recipe.generate.tasks():
                 folder_langs[config_folder(folder, task)] = code
     for stage in stages:
-        if any(step.name in ("confidence", "judge", "preference", "generate") for step in stage.pipeline):
+        if any(step.name in ("confidence", "judge", "preference", "refusal", "generate") for step in stage.pipeline):
             stage.max_workers = recipe.llm.tasks
             stage.loads_model = True
     finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)

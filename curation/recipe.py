@@ -480,6 +480,23 @@ class PreferenceTask(Strict):
                                             "judge's helpfulness, correctness, fluency).")
 
 
+class SafetyTask(Strict):
+    """Harmful requests with refusals, and harmless look-alikes with answers, per harm category."""
+
+    count: Annotated[int, Field(ge=1)] = Field(5, description="Harmful requests per category and language.")
+    benign: Annotated[int, Field(ge=0)] | None = Field(None, description="Harmless look-alike requests per category "
+                                                       "and language (same topic words, harmless intent); "
+                                                       "default: as many as `count`; 0: none.")
+    categories: list[str] | None = Field(None, description="Harm categories by name (generators/data/"
+                                         "safety_categories.jsonl, BeaverTails' 14); default: all.")
+    refusal_threshold: Fraction = Field(0.5, description="P(the reply refuses), as the model judges it, at or above "
+                                        "which a reply counts as a refusal: harmful requests need one, "
+                                        "look-alikes must not get one.")
+    response_max_tokens: Annotated[int, Field(ge=1)] = 256
+    structured: bool = Field(True, description="Ask for the request lists as JSON (decoding constrained where the "
+                             "engine can); answers that are not JSON are still read as numbered lists.")
+
+
 class VerifySpec(Strict):
     """Checks on every generated record before it is written."""
 
@@ -500,6 +517,7 @@ class GenerateSpec(Strict):
     dialogue: DialogueTask | None = None
     translate: TranslateTask | None = None
     preference: PreferenceTask | None = None
+    safety: SafetyTask | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.8
     max_tokens: Annotated[int, Field(ge=1)] = 256
     n: Annotated[int, Field(ge=1, le=16)] = Field(1, description="Samples per prompt; the first that parses is used.")
@@ -508,12 +526,13 @@ class GenerateSpec(Strict):
 
     @model_validator(mode="after")
     def _some_task(self) -> GenerateSpec:
-        if not any((self.instruction, self.qa, self.dialogue, self.translate, self.preference)):
-            raise ValueError("name at least one task: instruction, qa, dialogue, translate or preference")
+        if not any((self.instruction, self.qa, self.dialogue, self.translate, self.preference, self.safety)):
+            raise ValueError("name at least one task: instruction, qa, dialogue, translate, preference or safety")
         return self
 
     def tasks(self) -> list[tuple[str, Strict]]:
-        return [(name, getattr(self, name)) for name in ("instruction", "qa", "dialogue", "translate", "preference")
+        return [(name, getattr(self, name))
+                for name in ("instruction", "qa", "dialogue", "translate", "preference", "safety")
                 if getattr(self, name) is not None]
 
 

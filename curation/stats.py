@@ -191,6 +191,20 @@ def generation_summary(extra: dict[str, int]) -> dict[str, Any]:
     return summary
 
 
+def safety_summary(extra: dict[str, int]) -> dict[str, Any]:
+    """What the refusal check decided about safety records, per language, harm category and kind
+    (`harmful` | `benign`): `{lang: {category: {kind: {"kept": n, "not_refused": n, ...}}}}`."""
+    summary: dict[str, Any] = {}
+    for key, count in extra.items():
+        where, _, rest = key.partition("/")
+        if not where.endswith(".refusal.safety"):
+            continue
+        lang, category, kind, outcome = rest.split("/")
+        outcomes = summary.setdefault(lang, {}).setdefault(category, {}).setdefault(kind, {})
+        outcomes[outcome] = outcomes.get(outcome, 0) + count
+    return {lang: dict(sorted(categories.items())) for lang, categories in sorted(summary.items())}
+
+
 def llm_cache_summary(extra: dict[str, int]) -> dict[str, Any]:
     """Requests answered from the run's request cache instead of the model, in all and per step
     (`stage/step`): what a resumed run or `--retry-failures` did not pay for."""
@@ -254,6 +268,7 @@ def build_stats(
         "confidence": confidence_summary(steps, extra),
         "llm_cache": llm_cache_summary(extra),
         "pii": pii_summary(extra),
+        "safety": safety_summary(extra),
         "other_counters": dict(sorted(extra.items())),
         "accounting": {"ok": not problems, "problems": problems},
     }

@@ -153,10 +153,12 @@ _REFUSAL = re.compile(
 )
 
 
-def parse_response(text: str, request: str) -> str:
+def parse_response(text: str, request: str, reject_refusals: bool = True) -> str:
     """An answer to `request`: stripped, without a leading restatement of the request or an English
-    "Response:" label; empty answers, echoes and refusals raise. Labels in other languages stay:
-    "**Jibu:**" cannot be told from a heading such as "**Viungo:**" (ingredients) that is content."""
+    "Response:" label; empty answers, echoes and (unless `reject_refusals` is off: the safety
+    generator, whose refusals are the point and are judged by the model in every language) English
+    refusals raise. Labels in other languages stay: "**Jibu:**" cannot be told from a heading such as
+    "**Viungo:**" (ingredients) that is content."""
     answer = text.strip()
     if normalize_text(answer) and normalize_text(answer) == normalize_text(request):
         raise ParseError("echoed_prompt", "the response repeats the request")
@@ -166,7 +168,7 @@ def parse_response(text: str, request: str) -> str:
     answer = _RESPONSE_LABEL.sub("", answer).strip()
     if not normalize_text(answer):
         raise ParseError("empty_field", "no response")
-    if _REFUSAL.match(answer):
+    if reject_refusals and _REFUSAL.match(answer):
         raise ParseError("refusal", answer[:80])
     return answer
 

@@ -40,6 +40,7 @@ from generators.dialogue import DialogueGenerator
 from generators.instruction import InstructionGenerator
 from generators.preference import PreferenceGenerator
 from generators.qa import QAGenerator
+from generators.safety import SafetyGenerator
 from generators.translate import TranslateGenerator
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ GENERATORS: dict[str, type[Generator]] = {
     "dialogue": DialogueGenerator,
     "translate": TranslateGenerator,
     "preference": PreferenceGenerator,
+    "safety": SafetyGenerator,
 }
 
 
