@@ -28,6 +28,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from curation.distributions import ScoreRecorder
+from curation.faults import fault_point
 from curation.workfiles import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class CountedStep(PipelineStep):
     def _count(self, lang: str, outcome: str, reason: str | None) -> None:
         key = f"{outcome}/{lang}" if reason is None else f"{outcome}/{lang}/{_clean_reason(reason)}"
         self.stat_update(f"in/{lang}", key)
+        fault_point(f"record/{self.name}")
 
     def keep_record(self, doc: Document) -> Document:
         self._count(record_lang(doc), "kept", None)
