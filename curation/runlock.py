@@ -85,6 +85,17 @@ class OutputLock:
         self._file = None
         _HELD.discard(self)
 
+    def in_place(self) -> bool:
+        """Is the held lock file still the one at `.curate/lock`? Not when the output folder was deleted
+        (or moved, or unmounted) under the run: the work files then went with it."""
+        if self._file is None:
+            return False
+        try:
+            held, there = os.fstat(self._file.fileno()), os.stat(self.layout.lock)
+        except OSError:
+            return False
+        return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
+
     def _drop_copy(self) -> None:
         """In a forked child: close the inherited descriptor without unlocking the parent's lock."""
         if self._file is not None:

@@ -38,11 +38,12 @@ SEED = int(os.environ.get("CURATE_FAULT_SEED", "15"))
 VOLATILE_STATS = ("fingerprint", "llm_cache")
 
 
-def matrix_recipe(tmp_path: Path, name: str) -> Path:
-    """The recipe, writing into tmp_path/name, its fake engine's requests into tmp_path/name.calls."""
+def matrix_recipe(tmp_path: Path, name: str, output: Path | None = None) -> Path:
+    """The recipe tmp_path/name.yaml, writing into `output` (default tmp_path/name), its fake engine's
+    requests into tmp_path/name.calls."""
     recipe = {
         "name": "matrix",
-        "output": str(tmp_path / name),
+        "output": str(output or tmp_path / name),
         "inputs": [{"path": str(QUICKSTART_DATA / "web_sample*.jsonl"), "id_key": "id"},
                    {"path": str(QUICKSTART_DATA / "forum_posts.csv"), "text_key": "body", "id_key": "post_id"},
                    {"path": str(QUICKSTART_DATA / "notes.txt"), "text_unit": "paragraph"}],
