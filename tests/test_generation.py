@@ -123,8 +123,7 @@ def test_a_killed_generation_resumes_without_repeating_answered_requests(tmp_pat
     result = run_cli("run", path)
     assert result.exit_code == 0, result.output
     sent = [json.loads(line) for line in calls.read_text().splitlines()]
-    # killed right after a batch was
-    # stored, nothing was in flight: no request reached the model twice
+    # killed right after a batch was stored, nothing was in flight: no request reached the model twice
     assert len(sent) == len(set(sent))
     assert len(rows(tmp_path / "killed", "sw-instruction")) > 0
 
