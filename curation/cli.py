@@ -420,7 +420,7 @@ def run(
         _check_output_writable(layout.output)  # the first write: after every check that can refuse the recipe
     except CurateError as e:
         _fail(e)
-    with _holding(layout):  # before --fresh deletes anything: another run may be writing here
+    with _holding(layout) as lock:  # before --fresh deletes anything: another run may be writing here
         try:
             prepare_output(parsed, files, layout, fresh)
             if retry_failures:
@@ -430,7 +430,7 @@ def run(
         except CurateError as e:
             _fail(e)
         console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.output}")
-        _execute(stages, executors, layout, debug)
+        _execute(stages, executors, layout, debug, lock)
         if parsed.executor.kind == "slurm":
             console.print(f"submitted to Slurm; stats.json appears in {layout.output} when the finalize job ends")
             return
@@ -450,12 +450,12 @@ def _holding(layout: Any):
     if note:
         err_console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
     try:
-        yield
+        yield lock
     finally:
         lock.release()
 
 
-def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool) -> None:
+def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, lock: Any) -> None:
     """Run the stages (the last executor waits for the ones it depends on) with progress bars."""
     log_path = layout.work / "logs" / "console.log"
     progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
@@ -485,6 +485,10 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool) 
         done.set()
         if debug:
             raise
+        if not lock.in_place():  # the folder was deleted (or moved) under the run: its task logs went with it
+            err_console.print(f"[red]error:[/red] the output folder {layout.output} disappeared during the run "
+                              f"({e.__class__.__name__}: {escape(str(e))}); rerun to start again.", highlight=False)
+            raise typer.Exit(1) from None
         err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {escape(str(e))}). "
                           f"Task logs: {layout.work / 'logs'}; rerun to resume.", highlight=False)
         raise typer.Exit(1) from None

@@ -20,6 +20,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from curation.workfiles import atomic_write_text
+
 BAR_WIDTH = 420
 MAX_LABEL_CHARS = 40  # longer bar labels are cut (the full text is the label's tooltip)
 MAX_SCORE_PANELS = 24
@@ -440,9 +442,10 @@ def render_report(stats: dict[str, Any]) -> str:
     ])
 
 
-def write_report(output: Path) -> Path:
-    """(Re)build output/report.html from output/stats.json."""
-    stats = json.loads((output / "stats.json").read_text(encoding="utf-8"))
+def write_report(output: Path, stats: dict[str, Any] | None = None) -> Path:
+    """(Re)build output/report.html from `stats`, by default output/stats.json."""
+    if stats is None:
+        stats = json.loads((output / "stats.json").read_text(encoding="utf-8"))
     path = output / "report.html"
-    path.write_text(render_report(stats), encoding="utf-8")
+    atomic_write_text(path, render_report(stats))  # a rebuild killed mid-write keeps the old page
     return path

@@ -11,6 +11,11 @@ text in the holding process would release it. The lock belongs to the CLI proces
 every stage: the local executor's workers (forkserver) and Ray's tasks do not touch it. With Slurm
 the CLI only submits the jobs, so the lock ends with the submission.
 
+A flock belongs to the open file, which a forked child shares: datatrove's local executor forks a
+Manager process that outlives a SIGKILLed `curate` (it is reparented, not killed), and with the file
+it would keep the folder locked for good. So a forked child closes its copy at once (closing a copy
+does not unlock; only the last close or LOCK_UN does), and the lock ends with the `curate` process.
+
 Where the file system cannot lock (some network file systems refuse flock) the text decides: a run
 named there whose pid is alive on this host, or any run on another host, holds the folder.
 """
@@ -34,6 +39,15 @@ from curation.layout import RunLayout
 HELD_ELSEWHERE = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES)
 
 
+_HELD: set[OutputLock] = set()  # the locks this process holds; a forked child drops its copies
+_fork_hook = False
+
+
+def _drop_in_forked_child() -> None:
+    for lock in list(_HELD):
+        lock._drop_copy()
+
+
 class OutputLock:
     """The lock on one output folder. `acquire` raises OutputInUseError while another run holds it."""
 
@@ -53,6 +67,7 @@ class OutputLock:
         _write_holder(handle, {"pid": os.getpid(), "host": socket.gethostname(),
                                "started": time.strftime("%Y-%m-%d %H:%M:%S")})
         self._file = handle  # held open until release(): closing it would unlock
+        _hold(self)
         if previous:
             return (f"{self.layout.output}: the run of pid {previous.get('pid')} on host {previous.get('host')} "
                     f"since {previous.get('started')} ended without releasing its lock; taking it over")
@@ -68,6 +83,26 @@ class OutputLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
         self._file = None
+        _HELD.discard(self)
+
+    def in_place(self) -> bool:
+        """Is the held lock file still the one at `.curate/lock`? Not when the output folder was deleted
+        (or moved, or unmounted) under the run: the work files then went with it."""
+        if self._file is None:
+            return False
+        try:
+            held, there = os.fstat(self._file.fileno()), os.stat(self.layout.lock)
+        except OSError:
+            return False
+        return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
+
+    def _drop_copy(self) -> None:
+        """In a forked child: close the inherited descriptor without unlocking the parent's lock."""
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()  # nothing buffered (the holder's text was flushed): a plain close
+            self._file = None
+        _HELD.discard(self)
 
     def __enter__(self) -> OutputLock:
         self.acquire()
@@ -75,6 +110,14 @@ class OutputLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _hold(lock: OutputLock) -> None:
+    global _fork_hook
+    _HELD.add(lock)
+    if not _fork_hook:  # once per process, on the first lock taken (no import-time side effect)
+        os.register_at_fork(after_in_child=_drop_in_forked_child)
+        _fork_hook = True
 
 
 def in_use_message(layout: RunLayout, holder: dict[str, Any]) -> str:

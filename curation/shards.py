@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from datatrove.data import Document
 
 from curation.distributions import LengthRecorder
+from curation.faults import fault_point
 from curation.layout import config_folder
 from curation.steps import CountedStep, SideOutputs, record_lang
 
@@ -218,6 +219,7 @@ def publish_shards(staging_dir: str | Path, data_dir: str | Path) -> dict[str, d
         for index, source in enumerate(files):
             dest = target / f"train-{index:05d}-of-{len(files):05d}.parquet"
             _link_or_copy(source, dest)
+            fault_point("publish/shard")
             rows += pq.ParquetFile(dest).metadata.num_rows
         summary[folder.name] = {"rows": rows, "shards": len(files)}
     return summary

@@ -302,10 +302,12 @@ class Finalize(PipelineStep):
             training = json.loads(layout.stats.read_text()).get("training")
             if training:
                 stats["training"] = training
-        # Whole files or none: a finalize killed mid-write leaves the previous stats and card.
-        atomic_write_text(layout.stats, json.dumps(stats, indent=2, ensure_ascii=False))
+        # Whole files or none, and stats.json last: it says the run is complete (`curate push` and
+        # `curate train` read it), so a finalize killed before it leaves no finished-looking run.
+        text = json.dumps(stats, indent=2, ensure_ascii=False)
         atomic_write_text(layout.output / "README.md", render_card(self.recipe, stats))
-        write_report(layout.output)
+        write_report(layout.output, json.loads(text))  # what a rebuild from stats.json would draw
+        atomic_write_text(layout.stats, text)
         if not stats["accounting"]["ok"]:
             logger.error("accounting check failed: %s", "; ".join(stats["accounting"]["problems"]))
         yield from ()

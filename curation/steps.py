@@ -29,6 +29,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 from curation.distributions import ScoreRecorder
+from curation.faults import fault_point
 from curation.workfiles import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class CountedStep(PipelineStep):
     def _count(self, lang: str, outcome: str, reason: str | None) -> None:
         key = f"{outcome}/{lang}" if reason is None else f"{outcome}/{lang}/{_clean_reason(reason)}"
         self.stat_update(f"in/{lang}", key)
+        fault_point(f"record/{self.name}")
 
     def keep_record(self, doc: Document) -> Document:
         self._count(record_lang(doc), "kept", None)

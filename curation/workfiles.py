@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from curation.errors import RunStateError
+from curation.faults import fault_point
 
 __all__ = [
     "PARTIAL_SUFFIX",
@@ -75,6 +76,7 @@ class AtomicFile:
 
     def commit(self) -> None:
         self.handle.close()
+        fault_point(f"write/{self.path.parent.name}/{self.path.name}")  # whole, not yet in place
         os.replace(self.partial, self.path)
 
     def abort(self) -> None:

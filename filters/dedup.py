@@ -63,6 +63,7 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
 from curation.errors import RecipeError
+from curation.faults import fault_point
 from curation.positional import PositionalFilter
 from curation.steps import SideOutputs
 from curation.workfiles import AtomicFile, RankFiles, memmap, save_npy, save_npz
@@ -367,6 +368,7 @@ class DedupBuckets(PipelineStep):
         for band in range(rank, self.config.num_bands, world_size):
             hashes, gids = _load_postings([files.band(band, r) for r in range(sig_ranks)])
             _run_pairs(gids, *_runs(hashes), candidates)
+            fault_point("dedup/band")
         edges = []
         if rank == 0:
             edges.append(self._exact_edges(docs))

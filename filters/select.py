@@ -63,6 +63,7 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
 from curation.errors import RecipeError
+from curation.faults import fault_point
 from curation.languages import normalize_lang
 from curation.positional import PositionalFilter
 from curation.steps import SideOutputs, record_lang
@@ -270,6 +271,7 @@ class SelectDecide(PipelineStep):
                     sources.append(_Source(source_rank, memmap(files.keys(source_rank, number), KEY_DTYPE, rows),
                                            memmap(files.prints(source_rank, number), np.uint16, rows, (SLOTS,))))
             self._decide_language(lang, sources, selected, near)
+            fault_point("select/language")
         for source_rank in range(len(metas)):
             chosen = np.array(sorted(selected[source_rank]), dtype=np.uint32)
             repeats = np.array(sorted(near[source_rank]), dtype=np.uint32)

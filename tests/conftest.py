@@ -47,3 +47,13 @@ def recipe_file(tmp_path: Path):
         return write_recipe(tmp_path / "recipe.yaml", recipe)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def orphans():
+    """Kill, after each test, the process groups of the runs a fault test killed (tests.fault_matrix)."""
+    yield
+    from tests.fault_matrix import ORPHANED_GROUPS, kill_group
+
+    while ORPHANED_GROUPS:
+        kill_group(ORPHANED_GROUPS.pop())

@@ -7,6 +7,7 @@ the requests that reached the "model" across processes and runs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -48,7 +49,8 @@ class ChattyModel:
     would: preambles, markdown, numbering styles, a near-duplicate, an occasional refusal."""
 
     def __init__(self, refuse: str | None = None, dialogue_turns: int = 6, strict: bool = True,
-                 varied: bool = False):
+                 varied: bool = False, stateless: bool = False):
+        self.stateless = stateless  # the same prompt gets the same answer in any process (kill tests)
         self.varied = varied  # answer a request asked again differently (samples of one prompt differ)
         self.asked: dict[str, int] = {}
         self.next_task = 0
@@ -115,6 +117,8 @@ class ChattyModel:
         """Three new tasks, one near-duplicate of an earlier one, one copied example, in a messy list."""
         count = int(re.search(r"Write (\d+) NEW tasks", prompt).group(1))
         new = []
+        if self.stateless:  # where the list starts follows from the prompt, not from earlier calls
+            self.next_task = int(hashlib.sha256(prompt.encode()).hexdigest(), 16) % len(SWAHILI_TASKS)
         for _ in range(count):
             new.append(SWAHILI_TASKS[self.next_task % len(SWAHILI_TASKS)])
             self.next_task += 1
@@ -137,6 +141,14 @@ class ChattyEngine(FakeEngine):
 
     def __init__(self, model: str = "fake", calls_file: str | None = None, delay: float = 0.0, **_: object):
         super().__init__(responder=ChattyModel(strict=False), delay=delay, calls_file=calls_file, model=model)
+
+
+class StatelessChattyEngine(FakeEngine):
+    """ChattyModel whose answers depend on the request alone: a run killed and resumed in a new process
+    gets the answers an uninterrupted run got (the fault matrix compares the two outputs)."""
+
+    def __init__(self, model: str = "fake", calls_file: str | None = None, **_: object):
+        super().__init__(responder=ChattyModel(strict=False, stateless=True), calls_file=calls_file, model=model)
 
 
 class PreferenceEngine(FakeEngine):

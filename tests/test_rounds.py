@@ -38,6 +38,15 @@ def job(name: str, rounds: int, per_round: int, delay: float = 0.0):
     return run
 
 
+def generator_threads_left() -> list[threading.Thread]:
+    """The generator threads still alive once each had its chance to end. Joined, not slept on: a
+    fixed sleep fails on a busy machine; the join's bound only ends a test that would hang."""
+    threads = [t for t in threading.enumerate() if t.name.startswith("generator-")]
+    for thread in threads:
+        thread.join(timeout=120)
+    return [t for t in threads if t.is_alive()]
+
+
 def test_rounds_of_running_generators_are_sent_together_and_records_come_in_job_order():
     engine = RecordingEngine()
     jobs = [job("sw", rounds=2, per_round=2, delay=0.02), job("yo", rounds=3, per_round=1), job("en", 1, 3)]
@@ -54,8 +63,7 @@ def test_an_engine_error_reaches_the_caller_and_stops_every_generator():
     engine = RecordingEngine(fail_on_call=2)
     with pytest.raises(RuntimeError, match="engine down"):
         list(run_merged(engine, [job("sw", 3, 1), job("yo", 3, 1)]))
-    time.sleep(0.05)
-    assert not [t for t in threading.enumerate() if t.name.startswith("generator-") and t.is_alive()]
+    assert not generator_threads_left()
 
 
 def test_a_generator_error_is_raised_in_the_caller():
@@ -78,5 +86,4 @@ def test_a_consumer_that_stops_reading_stops_the_generators():
     records = run_merged(RecordingEngine(), [job("sw", 50, 1, delay=0.01), job("yo", 50, 1, delay=0.01)])
     assert next(records) == "SW-0-0"
     records.close()  # e.g. the step downstream failed
-    time.sleep(0.7)
-    assert not [t for t in threading.enumerate() if t.name.startswith("generator-") and t.is_alive()]
+    assert not generator_threads_left()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from curation.faults import fault_point
 from curation.llm.types import ChatRequest, Completion, Engine, ScoreRequest, ScoreResult
 
 logger = logging.getLogger(__name__)
@@ -110,5 +111,6 @@ class CachedEngine:
             chunk = missing[start:start + self.batch_size]
             answers = call([by_key[k] for k in chunk])
             self.cache.put_many(self.model_name, list(zip(chunk, answers, strict=True)))
+            fault_point("llm/stored")
             results.update(zip(chunk, answers, strict=True))
         return [results[k] for k in keys]

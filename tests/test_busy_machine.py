@@ -1,0 +1,41 @@
+"""The suite on a busy machine (issue 15, item 4): the checks most exposed to timing pass with a CPU hog
+beside them, one Python busy loop per core (stress-ng's `--cpu N` does the same, where installed).
+
+Run under the hog, in a pytest child process: the loopback servers with their timeouts, retries and
+Retry-After waits (OpenAI engine, retry helper), the merged generation rounds and their threads, the
+output folder's lock, the fault hook's kill of a generation mid-round and a small pipeline run.
+vLLM is not run under the hog: on 2 shared cores a model load alone would take minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+TIMING_SENSITIVE = [
+    "tests/test_openai_engine.py", "tests/test_retrying.py", "tests/test_rounds.py", "tests/test_runstate.py",
+    "tests/test_generation.py::test_a_killed_generation_resumes_without_repeating_answered_requests",
+    "tests/test_pipeline.py::test_progress_is_printed_as_plain_lines_when_stdout_is_not_a_terminal",
+]
+
+HOG = "while True: pass"
+
+
+@pytest.mark.slow  # the checks above with every core busy (~1-2 min on 2 cores)
+def test_timing_sensitive_checks_pass_beside_a_cpu_hog():
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(os.cpu_count() or 1)]
+    try:
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TIMING_SENSITIVE],
+                                cwd=REPO, capture_output=True, text=True,
+                                env={**os.environ, "PYTHONPATH": str(REPO)})
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout

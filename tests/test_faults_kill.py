@@ -1,0 +1,65 @@
+"""The fault matrix, kills (issue 15): `curate run` SIGKILLed at a point inside each stage, then run again,
+ends with exactly what an uninterrupted run published, and every LLM request reached the model once.
+
+A case's point is drawn (seeded, `tests.fault_matrix.draw_point`) among the named points
+(`curation.faults`) the reference run reached in that stage: the n-th record a step decided about,
+the n-th file written whole but not yet renamed into place, the n-th LSH band, language selected,
+LLM batch stored or shard published. The kill comes from the process itself (SIGKILL: no cleanup
+runs), the rerun is a plain `curate run` of the same recipe.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.fault_matrix import assert_same_output, draw_point, killed_at, matrix_recipe, requests_sent
+
+# The points inside each stage, as `curation.faults` names them (fnmatch patterns).
+STAGE_POINTS = {
+    "curate": ["record/read", "record/lid", "record/quality", "write/shingles/*", "write/[0-9][0-9][0-9]/*",
+               "write/fingerprints/*"],
+    "buckets": ["dedup/band", "write/edges/*"],
+    "clusters": ["write/clusters/*"],
+    "filter": ["record/dedup", "write/0000[0-9]/*"],
+    "select": ["select/language", "write/decisions/*"],
+    "publish": ["record/select", "write/publish/*"],
+    "generate": ["llm/stored", "record/generate", "record/verify", "write/generate/*"],
+    # finalize: mid-publish of data/, and with each of its three files written but not yet in place
+    "finalize-data": ["publish/shard"],
+    "finalize-stats": ["write/*/stats.json"],
+    "finalize-card": ["write/*/README.md"],
+    "finalize-report": ["write/*/report.html"],
+}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted run of the matrix recipe, and every point it reached, in order."""
+    tmp = tmp_path_factory.mktemp("reference")
+    trace = tmp / "trace"
+    os.environ["CURATE_FAULT_TRACE"] = str(trace)
+    try:
+        result = run_cli("run", matrix_recipe(tmp, "out"))
+    finally:
+        del os.environ["CURATE_FAULT_TRACE"]
+    assert result.exit_code == 0, result.output
+    return tmp / "out", trace.read_text().splitlines()
+
+
+@pytest.mark.slow  # per case a `curate run` child killed mid-stage (~5 s) and the rerun (~4 s)
+@pytest.mark.parametrize("case", list(STAGE_POINTS))
+def test_a_run_killed_inside_a_stage_resumes_to_the_uninterrupted_output(tmp_path, reference, case):
+    output, trace = reference
+    point = draw_point(trace, STAGE_POINTS[case], case)
+    recipe = matrix_recipe(tmp_path, "out")
+    killed_at(recipe, point)
+    assert not (tmp_path / "out" / "stats.json").exists(), f"{point}: a killed first run published stats"
+
+    rerun = run_cli("run", recipe)
+    assert rerun.exit_code == 0, f"{point}: {rerun.output}"
+    assert_same_output(tmp_path / "out", output, point)
+    # every request the uninterrupted run sent, each sent once over the killed run and its rerun
+    assert requests_sent(tmp_path / "out") == requests_sent(output), f"{point}: LLM requests differ"
