@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import math
+import shutil
 import time
 import warnings
 from collections import defaultdict
@@ -34,11 +35,13 @@ from datasets import Dataset, concatenate_datasets
 from datasets.utils.logging import disable_progress_bar
 
 from curation.errors import InputError, RecipeError
+from curation.faults import fault_point
 from curation.layout import config_language
 from curation.llm.bundled import resolve_model
 from curation.recipe import TrainSpec
 from curation.report import write_report
 from curation.steps import UNKNOWN_LANG
+from curation.workfiles import atomic_write_text
 from filters.lid import in_language  # training asks LID whether its sample answers are in the language
 
 logger = logging.getLogger(__name__)
@@ -150,7 +153,7 @@ def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None
         report = (lambda step, total, loss, name=name: progress(name, step, total, loss)) if progress else None
         trainer = train_dpo_adapter if dpo else train_adapter
         results[name] = _json_safe(trainer(output / "train" / name, languages, spec, report))
-        (output / "train" / name / "metrics.json").write_text(json.dumps(results[name], indent=2, ensure_ascii=False))
+        atomic_write_text(output / "train" / name / "metrics.json", json.dumps(results[name], indent=2, ensure_ascii=False))
     record_in_stats(output, results)
     return results
 
@@ -181,8 +184,7 @@ def train_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
     prompts = {lang: list(held.select(range(min(spec.samples, len(held))))) for lang, (_, held) in splits.items()}
     samples_before = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=False)
     before = trainer.evaluate()["eval_loss"]
-    checkpoints = sorted(target.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if checkpoints else None)
+    trainer.train(resume_from_checkpoint=last_complete_checkpoint(target))
     after = trainer.evaluate()["eval_loss"]
     trainer.save_model(str(target / "adapter"))
     samples_after = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=True)
@@ -230,8 +232,7 @@ def train_dpo_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
                for lang, (_, held) in splits.items()}
     samples_before = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=False)
     before = trainer.evaluate()
-    checkpoints = sorted(target.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    trainer.train(resume_from_checkpoint=str(checkpoints[-1]) if checkpoints else None)
+    trainer.train(resume_from_checkpoint=last_complete_checkpoint(target))
     after = trainer.evaluate()
     trainer.save_model(str(target / "adapter"))
     samples_after = sample_generations(trainer.model, trainer.processing_class, prompts, spec, adapter=True)
@@ -264,12 +265,39 @@ def _quiet_libraries() -> None:
     transformers_logging.set_verbosity_error()
 
 
+def last_complete_checkpoint(target: Path) -> str | None:
+    """The newest `checkpoint-N` folder the Trainer finished writing, to resume from; newer ones that a
+    killed run left half-written are removed (they are this run's own files).
+
+    The Trainer writes a checkpoint in place, weights first and `trainer_state.json` last: a folder without
+    that file, or with it cut short, was being written when the run stopped, and resuming from it fails
+    (no state) or resumes without its optimizer."""
+    checkpoints = sorted((p for p in target.glob("checkpoint-*") if p.name.split("-")[1].isdigit()),
+                         key=lambda p: int(p.name.split("-")[1]), reverse=True)
+    for folder in checkpoints:
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            logger.warning("training: %s was left half-written by an interrupted run; removed", folder.name)
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        return str(folder)
+    return None
+
+
 def _report_progress_to(trainer: Any, max_steps: int, progress: Callable[[int, int, float | None], None] | None) -> None:
-    """Replace the trainer's console output (printed dicts or tqdm bars) with our progress callback."""
+    """Replace the trainer's console output (printed dicts or tqdm bars) with our progress callback, and
+    mark each finished checkpoint as a fault point (the fault-matrix tests stop training there)."""
     from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
+
+    class CheckpointPoint(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            fault_point("train/checkpoint")
+
+    trainer.add_callback(CheckpointPoint())
     if progress is None:
         return
 

@@ -63,6 +63,24 @@ def test_chat_datasets_keep_answered_records_per_language_with_their_label(tmp_p
     assert chat_datasets(tmp_path / "out", ["sw"]) == {}
 
 
+def test_training_resumes_from_the_last_checkpoint_written_whole(tmp_path):
+    """The Trainer writes trainer_state.json last: a checkpoint without it, or with it cut short, is what a
+    run killed mid-checkpoint leaves; it is removed and the one before is resumed."""
+    from curation.train import last_complete_checkpoint
+
+    assert last_complete_checkpoint(tmp_path) is None
+    for step, state in ((2, '{"global_step": 2}'), (4, '{"global_st'), (6, None), (10, '{"global_step": 10}')):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "adapter_model.safetensors").write_bytes(b"weights")
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")  # by number, not by name
+    (tmp_path / "checkpoint-10" / "trainer_state.json").unlink()
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2"]
+
+
 @pytest.mark.slow
 def test_recipe_train_block_trains_measures_and_reports(tmp_path):
     (tmp_path / "sw.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
@@ -90,11 +108,14 @@ def test_recipe_train_block_trains_measures_and_reports(tmp_path):
     stats = load_stats(out)
     assert stats["training"]["all"]["held_out_loss_after"] == metrics["held_out_loss_after"]
     assert "loss" in (out / "report.html").read_text().lower()
-    # changing only the train block resumes the same run (training does not change the data)
+    # changing only the train block resumes the same run (training does not change the data); a run killed
+    # while writing its last checkpoint leaves trainer_state.json (written last) cut short: resume from the one before
+    state = out / "train" / "all" / "checkpoint-3" / "trainer_state.json"
+    state.write_text(state.read_text()[:40])
     recipe["train"]["max_steps"] = 4
     again = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
     assert again.exit_code == 0, again.output
-    assert [e["step"] for e in json.loads((out / "train" / "all" / "metrics.json").read_text())["loss_curve"]][-1] == 4
+    assert [e["step"] for e in json.loads((out / "train" / "all" / "metrics.json").read_text())["loss_curve"]] == [1, 2, 3, 4]
 
 
 @pytest.mark.slow
