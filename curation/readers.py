@@ -17,7 +17,7 @@ import logging
 import lzma
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,22 +275,30 @@ def open_binary(path: str) -> Iterator[io.BufferedIOBase]:
         yield fh
 
 
+# What turns a parsed object into a record: (object, spec, file label, line, limits) -> Document, or RecordError.
+RecordMaker = Callable[[Any, InputSpec, str, int, Limits], Document]
+
+
 class SourceReader(CountedStep):
     """The first step of the curate stage: reads this task's share of the input files.
 
     Files are sharded across tasks as `files[rank::world_size]`. Each record is kept (a
     `Document` with `metadata["source"] = "<file>:<line>"`) or quarantined: written to
     `<quarantine_dir>/<rank>.jsonl` with file, line, reason and an excerpt, and counted.
+    `make_record` builds a record from a parsed object (default `make_document`); the
+    decontamination index reads benchmark items through the same formats with its own.
     """
 
     name = "read"
 
-    def __init__(self, inputs: list[InputSpec], files: list[SourceFile], quarantine_dir: str, limits: Limits):
+    def __init__(self, inputs: list[InputSpec], files: list[SourceFile], quarantine_dir: str, limits: Limits,
+                 make_record: RecordMaker = make_document):
         super().__init__()
         self.inputs = inputs
         self.files = files
         self.quarantine_dir = quarantine_dir
         self.limits = limits
+        self.make_record = make_record
         self._quarantine: io.TextIOBase | None = None
 
     # -- quarantine ---------------------------------------------------------------------------
@@ -303,7 +311,7 @@ class SourceReader(CountedStep):
 
     def _record(self, obj: Any, spec: InputSpec, source: str, line: int, raw: bytes | str) -> Iterator[Document]:
         try:
-            doc = make_document(obj, spec, source, line, self.limits)
+            doc = self.make_record(obj, spec, source, line, self.limits)
         except RecordError as e:
             self._quarantine_entry(source, line, e.reason, e.detail, raw)
             return
