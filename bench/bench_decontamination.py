@@ -221,7 +221,7 @@ def main() -> None:
         halves = {half: planted_records(half, rng) + clean_records(half) for half in (0, 1)}
 
         print("TUNE half (even paragraphs): n-gram length x short-field minimum, min_matches 1")
-        for ngram, min_ngram in ((13, 8), (13, 6), (10, 6), (8, 5)):
+        for ngram, min_ngram in ((13, 8), (13, 6), (10, 6)):
             folder = tmp_path / f"idx-{ngram}-{min_ngram}"
             build_curate_index(folder, jsonl, ngram, min_ngram)
             caught, _, _ = run_curate(folder, halves[0])

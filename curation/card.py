@@ -135,7 +135,7 @@ def _decontamination_lines(decontamination: dict[str, Any]) -> list[str]:
     if not decontamination:
         return []
     n, least = decontamination["ngram"], decontamination["min_ngram"]
-    shorter = f"; a benchmark field of {least}-{n - 1} words counts whole" if least < n else ""
+    shorter = f"; benchmark fields of {least}-{n - 1} words in {least}-word windows" if least < n else ""
     lines = [f"**Decontamination**: records sharing {n}-word n-grams (characters of comparable length in Chinese, "
              f"Japanese, Thai...{shorter}) with a benchmark item, after exact-dedup normalization, were dropped as "
              "`contaminated`. Translated test items are not caught.", "",

@@ -181,12 +181,12 @@ class DecontaminateStep(Strict):
         13, description="Words per n-gram in spaced scripts; unspaced scripts (Chinese, Japanese, Thai...) use "
         "characters, as many as this many words take in that script (measured on FLORES-200).")
     min_ngram: Annotated[int, Field(ge=2, le=64)] = Field(
-        8, description="A benchmark field shorter than `ngram` is indexed whole when it has at least this many "
-        "words (scaled likewise for unspaced scripts); shorter fields are not indexed and are counted.")
+        8, description="A benchmark field shorter than `ngram` words (most questions) is indexed in windows of this "
+        "many words (scaled likewise for unspaced scripts); a field shorter still is not indexed, and is counted.")
     min_matches: Annotated[int, Field(ge=1)] = Field(
         1, description="Distinct n-grams of one benchmark item a record must share to be contaminated.")
     min_fraction: Fraction = Field(
-        0.0, description="And at least this share of that item's n-grams (0: off; a whole short field is 1 n-gram).")
+        0.0, description="And at least this share of that item's n-grams (0: off).")
 
     @model_validator(mode="after")
     def _lengths(self) -> DecontaminateStep:

@@ -15,8 +15,9 @@ Chinese, Japanese, Thai...). A benchmark field is hashed in windows of `ngram` t
 dominant script is spaced (13 words by default, as GPT-3 and datatrove), and of `ngram` times the
 script's tokens per English word when it is not (`TOKENS_PER_WORD`, measured on FLORES-200 dev:
 13 words are 21 Chinese characters, 31 Japanese ones, 69 Thai code points). A field shorter than
-that is hashed whole when it has at least `min_ngram` words' worth of tokens (a short question is
-still a test item), and otherwise not at all (`too_short`: counted in index.json).
+that (most questions) is hashed in windows of `min_ngram` words' worth (8 by default: a short
+question is still a test item), and a field shorter still not at all (`too_short`: counted in
+index.json). So an index holds at most two window lengths per script.
 
 A record's side needs no script detection: its token stream is hashed in windows of every length the
 index holds, so a Chinese question quoted inside an English text is found too. The index holds hashes
@@ -43,7 +44,7 @@ from curation.recipe import BenchmarkSpec, InputSpec, Limits
 from curation.steps import Filter, SideOutputs, record_lang
 from curation.workfiles import atomic_write_json, save_npy
 from filters.scripts import dominant_script
-from filters.shingles import mix64, ngram_hashes, token_hashes, tokenize_codepoints
+from filters.shingles import ngram_hashes, ngram_hashes_of_lengths, token_hashes, tokenize_codepoints
 
 logger = logging.getLogger(__name__)
 
@@ -66,32 +67,31 @@ def _tokens(text: str) -> np.ndarray:
     return token_hashes(*tokenize_codepoints(text))
 
 
-def _window_keys(tokens: np.ndarray, length: int) -> np.ndarray:
-    """Mixed hashes of every `length` consecutive tokens (none when the text is shorter). The length is
-    mixed in so windows of different lengths never share a key."""
-    if len(tokens) < length:
-        return np.zeros(0, dtype=np.uint64)
-    return mix64(ngram_hashes(tokens, length) ^ np.uint64(length))
+def _keyed(hashes: np.ndarray, length: int) -> np.ndarray:
+    """Window hashes as index keys: the length is mixed in, so windows of different lengths never share a key."""
+    return hashes ^ np.uint64(length * 0x9E3779B97F4A7C15 % (1 << 64))
 
 
 def field_ngrams(text: str, ngram: int, min_ngram: int) -> tuple[int, np.ndarray] | None:
-    """The window length and index keys of one benchmark field: its `ngram`-word windows (scaled for
-    unspaced scripts); the whole field as one key when it is shorter but holds `min_ngram` words' worth;
-    None when it is shorter still."""
+    """The window length and index keys of one benchmark field: its `ngram`-word windows (scaled for unspaced
+    scripts); for a shorter field, its `min_ngram`-word windows; None when it is shorter still."""
     tokens = _tokens(text)
     script = dominant_script(text)[0]
     full, least = scaled_length(ngram, script), scaled_length(min_ngram, script)
     if len(tokens) < least:
         return None
-    length = min(full, len(tokens))
-    return length, _window_keys(tokens, length)
+    length = full if len(tokens) >= full else least
+    return length, _keyed(ngram_hashes(tokens, length), length)
 
 
 def text_keys(texts: Iterable[str], lengths: Iterable[int]) -> np.ndarray:
     """Sorted unique keys of every window of each length in `lengths`, over each text on its own (a window
     never spans two chat turns)."""
-    lengths = list(lengths)
-    keys = [_window_keys(tokens, length) for tokens in map(_tokens, texts) for length in lengths]
+    lengths = sorted(lengths)
+    keys = []
+    for tokens in map(_tokens, texts):
+        fitting = [n for n in lengths if n <= len(tokens)]
+        keys += map(_keyed, ngram_hashes_of_lengths(tokens, fitting), fitting)
     return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
 
 

@@ -58,11 +58,11 @@ def verdicts(folder: Path, texts: list[str], **policy) -> list[bool]:
     return [step.keep(Document(text=t, id=str(i))) is True for i, t in enumerate(texts)]
 
 
-def test_fields_shorter_than_n_are_indexed_whole_down_to_min_ngram_and_skipped_below():
+def test_fields_shorter_than_n_are_indexed_in_min_ngram_windows_and_skipped_below():
     long = field_ngrams(MATH[0]["question"], 13, 8)
     assert long is not None and long[0] == 13 and len(long[1]) == len(MATH[0]["question"].split()) - 13 + 1
-    whole = field_ngrams(MATH[5]["question"], 13, 8)
-    assert whole is not None and whole[0] == 10 and len(whole[1]) == 1
+    short = field_ngrams(MATH[5]["question"], 13, 8)  # 10 words: its 8-word windows
+    assert short is not None and short[0] == 8 and len(short[1]) == 10 - 8 + 1
     assert field_ngrams(MATH[6]["question"], 13, 8) is None and field_ngrams("125", 13, 8) is None
     chinese = field_ngrams(MATH[3]["question"], 13, 8)
     assert chinese is not None and chinese[0] == 21  # 13 words are ~21 Chinese characters
@@ -77,7 +77,7 @@ def test_index_counts_items_fields_and_what_was_too_short(tmp_path):
     assert math["items"] == len(MATH)
     assert math["quarantined"] == {"missing_fields": 1, "not_an_object": 1}
     assert math["fields_indexed"] == 6 and math["fields_too_short"] == len(MATH) + 1  # answers and one question
-    assert set(meta["lengths"]) == {13, 10, 21, 69}
+    assert set(meta["lengths"]) == {13, 8, 21, 69}
     quarantined = (tmp_path / "quarantine" / "math" / "00000.jsonl").read_text().splitlines()
     assert [json.loads(q)["reason"] for q in quarantined] == ["missing_fields", "not_an_object"]
 
@@ -93,7 +93,7 @@ def test_planted_items_are_caught_verbatim_case_punctuation_and_embedded_in_ever
         f"请回答：{chinese}谢谢。",
         f"Translate this Chinese sentence: {chinese}",  # Chinese quoted in English text
         f"โจทย์: {thai}",
-        f"Quiz night! {short} Answers on the back.",  # a short question counts whole
+        f"Quiz night! {short} Answers on the back.",  # a short question: its 8-word windows
     ]
     assert verdicts(folder, planted) == [False] * len(planted)
     assert verdicts(folder, CLEAN) == [True] * len(CLEAN)
