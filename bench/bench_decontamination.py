@@ -177,7 +177,9 @@ def datatrove_caught(folder: Path, jsonl_paras: dict[str, list[dict]], records: 
         except Exception as e:  # noqa: BLE001 (a tokenizer that needs a package or a download: left out, said so)
             print(f"  datatrove: no {code} tokenizer offline ({type(e).__name__}); left out")
             continue
-        indexer = SimpleNamespace(tokenizer=tokenizer, config=config, hash_func=create_hash_func(config.hash_config))
+        # this xxhash takes bytes only, and datatrove hands it str: encode on the way (else nothing runs)
+        hash_func = create_hash_func(config.hash_config)
+        indexer = SimpleNamespace(tokenizer=tokenizer, config=config, hash_func=lambda s, h=hash_func: h(s.encode()))
         hashes = set()
         for para in jsonl_paras[lang]:
             for text in [para["context"], *para["questions"]]:
@@ -186,6 +188,7 @@ def datatrove_caught(folder: Path, jsonl_paras: dict[str, list[dict]], records: 
         lang_folder.mkdir(parents=True, exist_ok=True)
         np.array(sorted(hashes), dtype=config.hash_config.np_descr).tofile(lang_folder / f"xquad-{lang}.index.hashes")
         filters[lang] = NGramsDecontFilter(str(lang_folder), config=config, language=code)
+        filters[lang].hash_func = indexer.hash_func
     caught: dict[str, list[bool | None]] = {lang: [] for lang in filters}
     for lang, flt in filters.items():
         started = time.perf_counter()
@@ -204,6 +207,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ratios", action="store_true", help="print tokens per English word on FLORES and stop")
     parser.add_argument("--no-datatrove", action="store_true")
+    parser.add_argument("--no-tune", action="store_true", help="skip the TUNE half's sweep (report the defaults)")
     args = parser.parse_args()
     if not (DATA / "xquad").is_dir():
         sys.exit(f"{DATA} is missing (XQuAD, FLORES-200 dev): this bench needs the shared data")
@@ -221,7 +225,7 @@ def main() -> None:
         halves = {half: planted_records(half, rng) + clean_records(half) for half in (0, 1)}
 
         print("TUNE half (even paragraphs): n-gram length x short-field minimum, min_matches 1")
-        for ngram, min_ngram in ((13, 8), (13, 6), (10, 6)):
+        for ngram, min_ngram in () if args.no_tune else ((13, 8), (13, 6), (10, 6)):
             folder = tmp_path / f"idx-{ngram}-{min_ngram}"
             build_curate_index(folder, jsonl, ngram, min_ngram)
             caught, _, _ = run_curate(folder, halves[0])
