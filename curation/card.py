@@ -131,6 +131,7 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
                   "P(refusal), read from log-probabilities) kept a harmful request only if its reply refuses, a "
                   "look-alike only if its reply does not; `metadata` holds `safety_category` and `safety_kind`.",
                   "", _safety_table(stats["safety"]), ""]
+    lines += _decontamination_lines(stats.get("decontamination") or {})
     quarantined = sum(sum(s["quarantined"].values()) for s in stats["steps"])
     lines += [
         "## Columns",
@@ -147,6 +148,24 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _decontamination_lines(decontamination: dict[str, Any]) -> list[str]:
+    """The card's decontamination paragraph and its table: per benchmark, what was indexed and what was dropped."""
+    if not decontamination:
+        return []
+    n, least = decontamination["ngram"], decontamination["min_ngram"]
+    shorter = f"; benchmark fields of {least}-{n - 1} words in {least}-word windows" if least < n else ""
+    lines = [f"**Decontamination**: records sharing {n}-word n-grams (characters of comparable length in Chinese, "
+             f"Japanese, Thai...{shorter}) with a benchmark item, after exact-dedup normalization, were dropped as "
+             "`contaminated`. Translated test items are not caught.", "",
+             "| benchmark | items | fields indexed | too short to index | records dropped (per language) "
+             "| items found in the data |", "|---|---:|---:|---:|---|---:|"]
+    for name, b in decontamination["benchmarks"].items():
+        dropped = ", ".join(f"{lang}: {n}" for lang, n in sorted(b["contaminated"].items())) or "0"
+        lines.append(f"| {name} | {b['items']} | {b['fields_indexed']} | {b['fields_too_short']} | {dropped} "
+                     f"| {b['items_found']} |")
+    return [*lines, ""]
 
 
 def _lid_sentence(lid: Any) -> str:

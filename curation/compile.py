@@ -1,5 +1,6 @@
 """A recipe compiled into a short chain of datatrove stages, through one table of step types.
 
+    index     benchmark n-gram index, 1 task                            (only with decontaminate)
     curate    read -> [steps before dedup] -> dedup signatures -> intermediate JSONL
     buckets   candidate pairs per LSH band, verified exactly            (only with dedup)
     clusters  union-find, one survivor per cluster                      (only with dedup)
@@ -13,8 +14,9 @@
 
 STEP_TYPES is the one place a recipe step type is wired: its recipe model, the class that runs it
 (built with the model's fields as keyword arguments, so a setting is spelled in the model and the
-class, nowhere else), whether it decides over the whole run, and what it needs (an engine). A new
-step type is a class, a recipe model with its field in `StepSpec`, and one row.
+class, nowhere else), whether it decides over the whole run, whether it needs a stage of its own
+before the run (decontaminate's index), whether generated records pass it too, and what it needs
+(an engine). A new step type is a class, a recipe model with its field in `StepSpec`, and one row.
 
 Whole-run steps (dedup, select) end a stage: their first part writes what the decision needs next
 to the stage's records, one or more stages decide, and the next stage reads the records back
@@ -38,7 +40,7 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
-from curation.errors import RecipeError
+from curation.errors import InputError, RecipeError
 from curation.inputs import SourceFile, expand_inputs
 from curation.languages import normalize_lang
 from curation.layout import RunLayout, config_folder
@@ -48,6 +50,7 @@ from curation.readers import SourceReader
 from curation.recipe import (
     ConfidenceStep,
     CustomStep,
+    DecontaminateStep,
     DedupStep,
     JudgeStep,
     LidStep,
@@ -62,6 +65,7 @@ from curation.shards import ShardWriter
 from curation.stats import CountedStepRef, Finalize
 from curation.steps import CountedStep, Filter, RedactingJsonlWriter, SideOutputs
 from filters.confidence import ConfidenceFilter
+from filters.decontaminate import BuildDecontaminationIndex, Decontaminate
 from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
 from filters.heuristics import QualityFilter
 from filters.judge import JudgeFilter
@@ -136,8 +140,10 @@ class StepType:
 
     spec: its recipe model (and `StepSpec`'s field of the same name).
     step: the class built as `step(**spec fields, outputs=..., [engine_factory=...])`.
-    build: instead of `step`, a function (spec, compiling, stage) -> step (the escape hatch).
+    build: instead of `step`, a function (spec, compiling, stage, rejects folder or None) -> step.
     whole_run: instead of either, a function (spec, compiling, index, applying stage) -> WholeRun.
+    before_run: a function (spec, compiling, index) -> a Stage that runs once, before the run's first stage.
+    on_generated: generated records pass the step too (in the generate stage, after verify, in table order).
     needs_engine: the step gets `engine_factory`, the recipe's llm behind the request cache.
     engine_block: which recipe block that engine comes from (`judge_llm` falls back to `llm`).
     scores: the name it writes into metadata["scores"] (and names under "<scores>."), for `select`.
@@ -145,14 +151,16 @@ class StepType:
 
     spec: type[Strict]
     step: type[PipelineStep] | None = None
-    build: Callable[[Strict, Compiling, str], PipelineStep] | None = None
+    build: Callable[[Strict, Compiling, str, str | None], PipelineStep] | None = None
     whole_run: Callable[[Strict, Compiling, int, str], WholeRun] | None = None
+    before_run: Callable[[Strict, Compiling, int], Stage] | None = None
+    on_generated: bool = False
     needs_engine: bool = False
     engine_block: str = "llm"
     scores: str | None = None
 
 
-def custom_step(spec: CustomStep, compiling: Compiling, stage: str) -> PipelineStep:
+def custom_step(spec: CustomStep, compiling: Compiling, stage: str, rejects_folder: str | None = None) -> PipelineStep:
     """The `module:Class` escape hatch: import and instantiate, with errors that name the class."""
     cls = load_class(spec.use, "custom step")
     if not issubclass(cls, PipelineStep):
@@ -163,7 +171,7 @@ def custom_step(spec: CustomStep, compiling: Compiling, stage: str) -> PipelineS
         raise RecipeError(f"custom step {spec.use}: bad args ({e})") from None
     if isinstance(step, CountedStep):
         # A user's class need not pass `outputs` on to our base: its filter still gets rejects and sketches.
-        step.outputs = compiling.outputs(step.name, stage, drops=isinstance(step, Filter))
+        step.outputs = compiling.outputs(step.name, stage, rejects_folder, drops=isinstance(step, Filter))
     return step
 
 
@@ -200,14 +208,41 @@ def select_stages(spec: SelectStep, compiling: Compiling, index: int, applying_s
             SelectFilter(str(layout.select), outputs=compiling.outputs("select", applying_stage)))
 
 
+def decontamination_index(spec: DecontaminateStep, compiling: Compiling, index: int) -> Stage:
+    """Decontaminate's index: every benchmark read and hashed once, by one task, before anything else runs."""
+    try:
+        files = [expand_inputs([benchmark.as_input()]) for benchmark in spec.benchmarks]
+    except InputError as e:  # name the benchmark, not an input
+        where = f"steps[{index}].decontaminate.benchmarks"
+        raise InputError(str(e).replace("inputs[0]", where, 1)) from None
+    layout = compiling.layout
+    build = BuildDecontaminationIndex(str(layout.decontamination), spec.benchmarks, files, spec.ngram,
+                                      spec.min_ngram, str(layout.benchmark_quarantine), compiling.recipe.limits)
+    return Stage("index", [build], 1)
+
+
+def decontamination_filter(spec: DecontaminateStep, compiling: Compiling, stage: str,
+                           rejects_folder: str | None) -> PipelineStep:
+    """The check itself, wherever it runs: the index memory-mapped, records dropped as `contaminated`."""
+    return Decontaminate(str(compiling.layout.decontamination), stage, min_matches=spec.min_matches,
+                         min_fraction=spec.min_fraction,
+                         outputs=compiling.outputs("decontaminate", stage, rejects_folder))
+
+
 STEP_TYPES: dict[str, StepType] = {
     "lid": StepType(LidStep, step=LanguageID),
     "quality": StepType(QualityStep, step=QualityFilter, scores="quality"),
     "dedup": StepType(DedupStep, whole_run=dedup_stages),
-    "confidence": StepType(ConfidenceStep, step=ConfidenceFilter, needs_engine=True, scores="confidence"),
-    "judge": StepType(JudgeStep, step=JudgeFilter, needs_engine=True, engine_block="judge_llm", scores="judge"),
+    # Generated records pass the `on_generated` rows in this order: the model-free checks first (pii before
+    # anything sees or writes the text), then the safety/preference judges, then confidence and judge.
+    "pii": StepType(PiiStep, step=PIIFilter, on_generated=True),
+    "decontaminate": StepType(DecontaminateStep, build=decontamination_filter, before_run=decontamination_index,
+                              on_generated=True),
+    "confidence": StepType(ConfidenceStep, step=ConfidenceFilter, needs_engine=True, scores="confidence",
+                           on_generated=True),
+    "judge": StepType(JudgeStep, step=JudgeFilter, needs_engine=True, engine_block="judge_llm", scores="judge",
+                      on_generated=True),
     "select": StepType(SelectStep, whole_run=select_stages),
-    "pii": StepType(PiiStep, step=PIIFilter),
     "custom": StepType(CustomStep, build=custom_step),
 }
 
@@ -217,7 +252,7 @@ def build_step(kind: str, spec: Strict, compiling: Compiling, stage: str, reject
     """One recipe step that runs inside a stage, from its row of STEP_TYPES."""
     row = STEP_TYPES[kind]
     if row.build is not None:
-        return row.build(spec, compiling, stage)
+        return row.build(spec, compiling, stage, rejects_folder)
     needs = {"engine_factory": compiling.engine_factory(row.engine_block)} if row.needs_engine else {}
     return row.step(**dict(spec), **needs, outputs=compiling.outputs(kind, stage, rejects_folder))
 
@@ -303,8 +338,8 @@ def language_folders(recipe: Recipe) -> dict[str, str]:
 
 
 def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
-    """generate -> verify -> [refusal check] -> [preference pairs] -> [confidence] -> [judge] -> write, one task
-    per GPU (or one on CPU), languages spread over tasks."""
+    """generate -> verify -> [pii, decontaminate] -> [refusal check] -> [preference pairs] -> [confidence] ->
+    [judge] -> write, one task per GPU (or one on CPU), languages spread over tasks."""
     recipe, layout = compiling.recipe, compiling.layout
     spec = recipe.generate
     try:
@@ -316,9 +351,13 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
                             progress_dir=str(layout.generation_progress))
     estimate_requests(spec)  # builds each generator and reads its files: complaints before anything runs
     verify = VerifyStep(**dict(spec.verify), outputs=compiling.outputs("verify", "generate"))
-    scoring = []
-    if (pii := recipe.step("pii")) is not None:  # generated text is redacted before anything judges or writes it
-        scoring.append(build_step("pii", pii, compiling, "generate", rejects_folder="pii-generated"))
+    def passing(model_free: bool) -> list[PipelineStep]:
+        """The recipe's steps that generated records pass too (table order): model-free checks or the scorers."""
+        return [build_step(kind, config, compiling, "generate", rejects_folder=f"{kind}-generated")
+                for kind, row in STEP_TYPES.items()
+                if row.on_generated and row.needs_engine != model_free and (config := recipe.step(kind)) is not None]
+
+    scoring = passing(model_free=True)  # pii, decontaminate: before anything judges or writes the text
     if spec.safety is not None:  # harmful requests must be refused, look-alikes answered: judged with judge_llm
         scoring.append(RefusalCheck(threshold=spec.safety.refusal_threshold,
                                     engine_factory=compiling.engine_factory("judge_llm"),
@@ -330,9 +369,7 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
                                        max_chars=spec.verify.max_chars,
                                        engine_factory=compiling.engine_factory("judge_llm"),
                                        outputs=compiling.outputs("preference", "generate")))
-    for kind in ("confidence", "judge"):  # generated records are scored too
-        if (config := recipe.step(kind)) is not None:
-            scoring.append(build_step(kind, config, compiling, "generate", rejects_folder=f"{kind}-generated"))
+    scoring += passing(model_free=False)  # confidence, judge
     writer = ShardWriter(str(layout.staging), languages, recipe.dataset.rows_per_shard, prefix="generated-",
                          outputs=compiling.outputs("write", "generate", drops=False))
     return Stage("generate", [generate, verify, *scoring, writer], max(1, min(recipe.llm.tasks, len(languages))))
@@ -362,7 +399,8 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
     stage_of = _stage_of_each_step(recipe)
     whole_run_after = [i for i, s in enumerate(recipe.steps) if STEP_TYPES[s.kind].whole_run is not None]
 
-    stages: list[Stage] = []
+    stages: list[Stage] = [row.before_run(spec.config, compiling, index) for index, spec in enumerate(recipe.steps)
+                           if (row := STEP_TYPES[spec.kind]).before_run is not None]
     name = "curate"
     scrub = compiling.redactor.scrub if compiling.redactor is not None else None
     pipeline: list[PipelineStep] = [SourceReader(recipe.inputs, files, str(layout.quarantine), recipe.limits, scrub)]
@@ -376,7 +414,8 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
         docs = layout.handoff(whole_run_after.index(index))
         stages += [Stage(name, [*pipeline, ending, _handoff_writer(docs)], tasks), *deciding]
         name, pipeline = "filter", [IntermediateReader(str(docs)), applying]
-    if not stages:  # nothing decides over the whole run: publish still re-reads what curate wrote
+    if not any(stage.name == "curate" for stage in stages):
+        # nothing decides over the whole run: publish still re-reads what curate wrote
         stages.append(Stage("curate", [*pipeline, _handoff_writer(layout.docs)], tasks))
         pipeline = [IntermediateReader(str(layout.docs))]
     folders = language_folders(recipe)

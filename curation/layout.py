@@ -6,6 +6,7 @@
       .curate/                                                          work files between stages
         docs/ docs-2/      records a stage leaves for the next (one file per task)
         dedup/ select/     what the whole-run decisions need and decide
+        decontaminate/     the benchmark n-gram index, and the items each task found
         shards/            staged Parquet shards, published into data/ by finalize
         distributions/     per-task score and length sketches for the report
         progress/ logs/ fingerprint inputs.json retry_attempt
@@ -60,12 +61,21 @@ class RunLayout:
         return self.work / "select"
 
     @property
+    def decontamination(self) -> Path:
+        return self.work / "decontaminate"
+
+    @property
     def staging(self) -> Path:
         return self.work / "shards"
 
     @property
     def quarantine(self) -> Path:
         return self.output / "quarantine"
+
+    @property
+    def benchmark_quarantine(self) -> Path:
+        """Unreadable benchmark items (one folder per benchmark): not input records, so not in the run's counts."""
+        return self.quarantine / "benchmarks"
 
     def rejects(self, step: str) -> Path:
         return self.output / "rejects" / step

@@ -210,6 +210,10 @@ def open_binary(path: str) -> Iterator[io.BufferedIOBase]:
         yield fh
 
 
+# What turns a parsed object into a record: (object, spec, file label, line, limits) -> Document, or RecordError.
+RecordMaker = Callable[[Any, InputSpec, str, int, Limits], Document]
+
+
 class SourceReader(CountedStep):
     """The first step of the curate stage: reads this task's share of the input files.
 
@@ -218,18 +222,21 @@ class SourceReader(CountedStep):
     `<quarantine_dir>/<rank>.jsonl` with file, line, reason and an excerpt, and counted.
     `scrub`, when given (a recipe with a `pii` step), redacts excerpts and details before they are
     written: an unreadable line's personal data must not survive in the quarantine either.
+    `make_record` builds a record from a parsed object (default `make_document`); the
+    decontamination index reads benchmark items through the same formats with its own.
     """
 
     name = "read"
 
     def __init__(self, inputs: list[InputSpec], files: list[SourceFile], quarantine_dir: str, limits: Limits,
-                 scrub: Callable[[str], str] | None = None):
+                 scrub: Callable[[str], str] | None = None, make_record: RecordMaker = make_document):
         super().__init__()
         self.inputs = inputs
         self.files = files
         self.quarantine_dir = quarantine_dir
         self.limits = limits
         self.scrub = scrub
+        self.make_record = make_record
         self._quarantine: io.TextIOBase | None = None
         self.template_sets: dict[int, TemplateSet] = {}  # by input index
         self._templates: TemplateSet | None = None  # the set of the input being read
@@ -253,7 +260,7 @@ class SourceReader(CountedStep):
     def _record(self, obj: Any, spec: InputSpec, source: str, line: int, raw: bytes | str) -> Iterator[Document]:
         try:
             docs = (self._templated(obj, spec, source, line) if spec.templates is not None
-                    else [make_document(obj, spec, source, line, self.limits)])
+                    else [self.make_record(obj, spec, source, line, self.limits)])
         except RecordError as e:
             self._quarantine_entry(source, line, e.reason, e.detail, raw)
             return

@@ -205,6 +205,60 @@ class DedupStep(Strict):
     containment: ContainmentDedup | None = Field(None, description="Also remove partial copies (off by default).")
 
 
+class BenchmarkSpec(Strict):
+    """One benchmark test set to keep out of the data: a file (glob, fsspec URL) or a Hub dataset, read
+    like an input, and the fields of each item whose text is indexed."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = Field(
+        description="What stats.json, the card and the rejects call it (mgsm, xquad-zh...).")
+    path: str | None = Field(None, description="Local path/glob or fsspec URL, any format inputs take.")
+    hf: str | None = Field(None, description="A Hugging Face dataset id, read with streaming.")
+    hf_config: str | None = None
+    split: str = Field("test", description="Split to read for `hf`.")
+    format: Literal["auto", "jsonl", "parquet", "csv", "text"] = "auto"
+    csv_delimiter: str | None = None
+    fields: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: ["text"], description="Fields holding the item's text (dots reach into objects; "
+        "a list of strings, e.g. multiple-choice options, is indexed string by string).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BenchmarkSpec:
+        if (self.path is None) == (self.hf is None):
+            raise ValueError("give exactly one of `path` or `hf`")
+        return self
+
+    def as_input(self) -> InputSpec:
+        """The input spec the readers take (files, globs, compression and `hf:` behave as for inputs)."""
+        return InputSpec(path=self.path, hf=self.hf, hf_config=self.hf_config, split=self.split, format=self.format,
+                         csv_delimiter=self.csv_delimiter, text_key=self.fields[0])
+
+
+class DecontaminateStep(Strict):
+    """Drop records that share n-grams with benchmark test items (whole run: the index is built once, in its
+    own stage, then every record, every turn and generated records too, is checked against it)."""
+
+    benchmarks: Annotated[list[BenchmarkSpec], Field(min_length=1)]
+    ngram: Annotated[int, Field(ge=2, le=64)] = Field(
+        13, description="Words per n-gram in spaced scripts; unspaced scripts (Chinese, Japanese, Thai...) use "
+        "characters, as many as this many words take in that script (measured on FLORES-200).")
+    min_ngram: Annotated[int, Field(ge=2, le=64)] = Field(
+        8, description="A benchmark field shorter than `ngram` words (most questions) is indexed in windows of this "
+        "many words (scaled likewise for unspaced scripts); a field shorter still is not indexed, and is counted.")
+    min_matches: Annotated[int, Field(ge=1)] = Field(
+        1, description="Distinct n-grams of one benchmark item a record must share to be contaminated.")
+    min_fraction: Fraction = Field(
+        0.0, description="And at least this share of that item's n-grams (0: off).")
+
+    @model_validator(mode="after")
+    def _lengths(self) -> DecontaminateStep:
+        if self.min_ngram > self.ngram:
+            raise ValueError("`min_ngram` must not exceed `ngram`")
+        names = [b.name for b in self.benchmarks]
+        if len(names) != len(set(names)):
+            raise ValueError(f"benchmark names must differ: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+        return self
+
+
 class ConfidenceStep(Strict):
     """CLEAR-style confidence of instruction/response records with the recipe's `llm` (no stronger judge)."""
 
@@ -298,6 +352,7 @@ class StepSpec(Strict):
     lid: LidStep | None = None
     quality: QualityStep | None = None
     dedup: DedupStep | None = None
+    decontaminate: DecontaminateStep | None = None
     confidence: ConfidenceStep | None = None
     judge: JudgeStep | None = None
     select: SelectStep | None = None
@@ -812,6 +867,10 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     for spec in recipe.inputs:
         if spec.path is not None:
             spec.path = _resolve(spec.path, base)
+    decontaminate = recipe.step("decontaminate")
+    for benchmark in decontaminate.benchmarks if decontaminate is not None else []:
+        if benchmark.path is not None:
+            benchmark.path = _resolve(benchmark.path, base)
     return recipe
 
 

@@ -304,6 +304,27 @@ def _pii_section(pii: dict[str, Any]) -> str:
             "was redacted (or its record dropped) before anything was written.</p>" + "".join(rows) + chart)
 
 
+def _decontamination_section(decontamination: dict[str, Any]) -> str:
+    """Per benchmark: its index, and the records it contaminated per language (a table and bars)."""
+    if not decontamination:
+        return ""
+    rows = ["<table><tr><th>benchmark</th><th>items</th><th>fields indexed</th><th>too short to index</th>"
+            "<th>n-grams</th><th>index bytes</th><th>records dropped</th><th>items found in the data</th></tr>"]
+    bars = []
+    for name, b in decontamination["benchmarks"].items():
+        dropped = sum(b["contaminated"].values())
+        rows.append(f"<tr><td>{_esc(name)}</td><td class=n>{b['items']:,}</td><td class=n>{b['fields_indexed']:,}</td>"
+                    f"<td class=n>{b['fields_too_short']:,}</td><td class=n>{b['keys']:,}</td>"
+                    f"<td class=n>{b['bytes']:,}</td><td class=n>{dropped:,}</td>"
+                    f"<td class=n>{b['items_found']:,}</td></tr>")
+        bars += [(f"{name} / {lang}", n) for lang, n in sorted(b["contaminated"].items())]
+    rows.append("</table>")
+    chart = _bar_chart(bars, DROPPED, "records dropped as contaminated per benchmark and language") if bars else ""
+    return ("<h2>Decontamination</h2>" + "".join(rows) + chart
+            + f"<p class=note>{decontamination['ngram']}-word n-grams (characters of comparable length in unspaced "
+              "scripts), after exact-dedup normalization; translated test items are not caught.</p>")
+
+
 def _generation_section(generation: dict[str, Any]) -> str:
     if not generation:
         return ""
@@ -434,6 +455,7 @@ def render_report(stats: dict[str, Any]) -> str:
                                           QUARANTINED, "quarantined records per reason"),
         _lengths_section(distributions.get("lengths") or {}),
         _pii_section(stats.get("pii") or {}),
+        _decontamination_section(stats.get("decontamination") or {}),
         _confidence_section(stats.get("confidence") or {}),
         _scores_section(distributions.get("scores") or {}),
         _generation_section(stats.get("generation") or {}),

@@ -239,6 +239,36 @@ def pii_summary(extra: dict[str, int]) -> dict[str, Any]:
             "by_language": {lang: dict(sorted(row.items())) for lang, row in sorted(by_language.items())}}
 
 
+def decontamination_summary(folder: Path, extra: dict[str, int]) -> dict[str, Any]:
+    """Per benchmark: what its index holds (index.json: items, quarantined items, fields indexed and too
+    short, keys, bytes), records dropped as contaminated per language and stage (`<stage>.decontaminate.
+    contaminated/<benchmark>/<lang>` counters), and the distinct items found in the data (the tasks'
+    `found/*.json`). Empty when the run has no decontaminate step."""
+    meta_path = folder / "index.json"
+    if not meta_path.exists():
+        return {}
+    meta = json.loads(meta_path.read_text())
+    benchmarks = {name: {**info, "contaminated": {}, "contaminated_by_stage": {}, "items_found": 0}
+                  for name, info in meta["benchmarks"].items()}
+    for key, count in extra.items():
+        where, _, rest = key.partition("/")
+        if not where.endswith(".decontaminate.contaminated"):
+            continue
+        name, lang = rest.split("/", 1)
+        stage = where.split(".", 1)[0]
+        entry = benchmarks[name]
+        entry["contaminated"][lang] = entry["contaminated"].get(lang, 0) + count
+        entry["contaminated_by_stage"][stage] = entry["contaminated_by_stage"].get(stage, 0) + count
+    found: dict[str, set[str]] = {}
+    for path in sorted((folder / "found").glob("*.json")):
+        for name, items in json.loads(path.read_text()).items():
+            found.setdefault(name, set()).update(items)
+    for name, items in found.items():
+        benchmarks[name]["items_found"] = len(items)
+    return {"ngram": meta["ngram"], "min_ngram": meta["min_ngram"], "window_lengths": meta["lengths"],
+            "benchmarks": benchmarks}
+
+
 def build_stats(
     stage_logs: dict[str, Path], chains: list[list[CountedStepRef]], published: dict[str, dict[str, int]]
 ) -> dict[str, Any]:
@@ -296,6 +326,7 @@ class Finalize(PipelineStep):
             info["lang"] = self.folder_langs.get(folder, folder)
         stats = build_stats({s: layout.logs(s) for s in self.stage_names}, self.chains, published)
         stats = {"recipe": self.recipe.name, "fingerprint": self.recipe.fingerprint(), **stats,
+                 "decontamination": decontamination_summary(layout.decontamination, stats["other_counters"]),
                  "quarantine": quarantine_summary(layout.quarantine),
                  "distributions": read_distributions(layout.distributions())}
         if layout.stats.exists():  # training results belong to the data, which a rerun does not change

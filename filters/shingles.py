@@ -295,6 +295,19 @@ def ngram_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
     return (prefix[n:] - prefix[:count]) * powers.backward[:count]
 
 
+def ngram_hashes_of_lengths(tokens: np.ndarray, lengths: list[int]) -> list[np.ndarray]:
+    """`ngram_hashes(tokens, n)` for every n in `lengths` (each at most len(tokens)), in that order, from one
+    prefix sum (decontamination looks up windows of several lengths per text)."""
+    if not lengths:
+        return []
+    powers = _ngram_powers()
+    powers.ensure(len(tokens) + 1)
+    prefix = np.empty(len(tokens) + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.cumsum(tokens * powers.forward[: len(tokens)], out=prefix[1:])
+    return [(prefix[n:] - prefix[: len(tokens) - n + 1]) * powers.backward[: len(tokens) - n + 1] for n in lengths]
+
+
 def sorted_unique(hashes: np.ndarray) -> np.ndarray:
     """np.unique without its overhead (~20 us on 400 values; this is ~4 us)."""
     ordered = np.sort(hashes)

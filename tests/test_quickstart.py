@@ -5,6 +5,7 @@ Real fastText LID, real heuristics, real staged dedup on datatrove's LocalPipeli
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -93,8 +94,30 @@ def test_duplicates_leave_exactly_one_survivor(quickstart):
     assert dedup["contained_duplicate"] >= partial
     # every clean record that is not a planted copy survives all filters
     copies = {m for g in groups for m in g} | {s for _, s in expected["partial_copies"]}
+    copies |= set(expected["decontamination"]["caught"])
     clean = {rid for rid in kept_lang if rid not in copies and rid not in expected["junk"]}
     assert clean - set(rows) == set()
+
+
+def test_leaked_benchmark_items_are_dropped_and_counted_and_translations_are_not(quickstart):
+    output, expected, rows = quickstart
+    planted = expected["decontamination"]
+    stats = load_stats(output)
+    assert step_stats(stats, "decontaminate")["dropped"] == {"contaminated": len(planted["caught"])}
+    bench = stats["decontamination"]["benchmarks"]["quickstart-bench"]
+    assert bench["items"] == planted["benchmark_items"] and bench["items_found"] == len(planted["caught"])
+    by_lang: dict[str, int] = {}
+    for leak_id in planted["caught"]:
+        lang = planted["leaks"][leak_id]["lang"]
+        by_lang[lang] = by_lang.get(lang, 0) + 1
+    assert {lang.split("_")[0]: n for lang, n in bench["contaminated"].items()} == by_lang
+    rejects = [json.loads(line) for f in (output / "rejects" / "decontaminate").glob("*.jsonl.gz")
+               for line in gzip.decompress(f.read_bytes()).decode().splitlines()]
+    assert sorted(r["id"] for r in rejects) == planted["caught"]
+    assert all(r["metadata"]["contamination"]["benchmark"] == "quickstart-bench" for r in rejects)
+    assert not set(planted["caught"]) & set(rows)
+    assert set(planted["not_caught"]) <= set(rows)  # a translated item shares no n-gram: it is published
+    assert "| quickstart-bench |" in (output / "README.md").read_text()
 
 
 def test_output_loads_per_language_with_datasets_and_card_declares_configs(quickstart, monkeypatch):

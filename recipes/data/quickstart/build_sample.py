@@ -4,6 +4,8 @@ Run it from anywhere; it rewrites, next to itself, deterministically:
 
     web_sample.jsonl            most records, shuffled, with 4 bad lines planted
     web_sample_bad_utf8.jsonl   3 lines, the middle one holds invalid UTF-8 bytes
+    web_sample_leaks.jsonl      5 records with benchmark items planted (see "Decontamination")
+    benchmark.jsonl             a small test set, the quickstart's `decontaminate` benchmark
     forum_posts.csv             12 rows: post_id, body, lang_hint
     notes.txt                   6 paragraphs (Swahili and Yoruba), blank-line separated
     expected.json               the manifest the tests assert against
@@ -691,6 +693,90 @@ Welcome to our community meeting this Saturday at the primary school hall. Karib
 The library will be closed on Monday for cleaning and repairs. Библиотека будет закрыта в понедельник на уборку и ремонт. Books can be returned at the box next to the main door. Книги можно вернуть в ящик у главного входа. We apologise for any inconvenience and thank you for your patience. Приносим извинения за неудобства и благодарим вас за терпение. The reading room opens again on Tuesday at nine. Читальный зал снова откроется во вторник в девять утра."""),
 }
 
+# ---------------------------------------------------------------------------------------
+# Decontamination (the recipe's `decontaminate` step). benchmark.jsonl is a small test set written
+# for this sample (no real benchmark ships: their licences vary); web_sample_leaks.jsonl plants some
+# of its items into the input, each inside text of its own language:
+#
+#     leak-<lang>-verbatim    an item's question copied as is                      -> contaminated
+#     leak-<lang>-edited      copied with case and punctuation changed             -> contaminated
+#     leak-<lang>-translated  an item translated into another language             -> NOT caught
+#
+# Kept in its own block and files so it merges easily with other changes to the sample.
+# ---------------------------------------------------------------------------------------
+
+BENCHMARK = [
+    {"id": "qs-bench-1", "lang": "swh", "answer": "18",
+     "question": "Mama Amina anauza mayai sokoni kila siku; kuku wake hutaga mayai kumi na sita kwa siku naye hula "
+                 "matatu asubuhi na kuoka mikate kwa manne. Anapata shilingi ngapi kwa siku?"},
+    {"id": "qs-bench-2", "lang": "zho", "answer": "125",
+     "question": "一家书店上午卖出了三十五本书，下午卖出的书是上午的两倍，晚上又卖出了二十本，这家书店今天一共卖出了多少本书？"},
+    {"id": "qs-bench-3", "lang": "tha", "answer": "120",
+     "question": "ร้านผลไม้แห่งหนึ่งขายมะม่วงวันละสี่สิบผลและขายกล้วยมากกว่ามะม่วงสองเท่าในแต่ละวันร้านนี้ขายผลไม้ทั้งหมดวันละกี่ผล"},
+    {"id": "qs-bench-4", "lang": "rus", "answer": "45",
+     "question": "Поезд выехал из города в девять часов утра и ехал со скоростью шестьдесят километров в час. "
+                 "Сколько километров он проехал к половине одиннадцатого, если не делал остановок?"},
+    {"id": "qs-bench-5", "lang": "eng", "answer": "90",
+     "question": "Amina walks to the market at four kilometres an hour and the market is six kilometres from her "
+                 "house. How long does the walk take her in minutes?"},
+    {"id": "qs-bench-6", "lang": "hin", "answer": "36",
+     "question": "एक कक्षा में चालीस विद्यार्थी हैं और उनमें से दस प्रतिशत विद्यार्थी आज बीमार होने के कारण स्कूल नहीं आए। आज "
+                 "कक्षा में कितने विद्यार्थी उपस्थित हैं?"},
+]
+
+LEAKS = {
+    "leak-swh-verbatim": (
+        "qs-bench-1", "swh",
+        "Wanafunzi wa darasa la sita walipewa zoezi hili la hesabu na mwalimu wao jana jioni. {q} Mwalimu "
+        "aliwaambia waonyeshe hatua zote za kukokotoa jibu kwenye madaftari yao na kuleta kazi hiyo kesho asubuhi "
+        "kabla ya kengele ya kwanza kulia."),
+    "leak-zho-verbatim": (
+        "qs-bench-2", "zho",
+        "今天数学课上，老师在黑板上写了一道应用题，让同学们先独立思考再小组讨论。题目是这样的：{q}"
+        "大家认真计算以后，把答案和解题过程写在练习本上交给了老师。"),
+    "leak-tha-verbatim": (
+        "qs-bench-3", "tha",
+        "คุณครูให้นักเรียนชั้นประถมปีที่สามทำโจทย์คณิตศาสตร์ข้อนี้เป็นการบ้านในวันหยุดสุดสัปดาห์ {q} "
+        "นักเรียนต้องเขียนวิธีคิดอย่างละเอียดและส่งสมุดการบ้านให้คุณครูในวันจันทร์"),
+    "leak-rus-edited": (
+        "qs-bench-4", "rus",
+        "На олимпиаде по математике для пятых классов в этом году была такая задача. {q} Многие участники "
+        "ответили неправильно, потому что забыли перевести минуты в часы, а жюри потом подробно разобрало решение."),
+    "leak-swh-translated": (
+        "qs-bench-5", "swh",
+        "Katika kitabu cha hesabu cha darasa la tano kuna swali hili ambalo wanafunzi wengi hulipenda sana. "
+        "Amina anatembea kwenda sokoni kwa kasi ya kilomita nne kwa saa na soko liko umbali wa kilomita sita "
+        "kutoka nyumbani kwake. Safari hiyo inamchukua dakika ngapi? Wanafunzi wanapaswa kueleza jinsi walivyopata "
+        "jibu lao, hatua kwa hatua, na kuonyesha kwamba wanaelewa uhusiano kati ya kasi, umbali na muda. Walimu "
+        "wanasema swali kama hili huwasaidia watoto kutumia hesabu katika maisha yao ya kila siku."),
+}
+
+
+def leak_text(leak_id: str) -> str:
+    """A planted record's text: its benchmark question inside text of its own; `-edited` leaks change case and
+    punctuation, which exact-dedup normalization removes."""
+    item_id, _, template = LEAKS[leak_id]
+    question = next(item["question"] for item in BENCHMARK if item["id"] == item_id)
+    if leak_id.endswith("-edited"):
+        question = question.upper().replace(",", "").replace("?", "?!")
+    return template.replace("{q}", question) if "{q}" in template else template
+
+
+def write_decontamination_files() -> dict:
+    """benchmark.jsonl, web_sample_leaks.jsonl, and the manifest's `decontamination` entry."""
+    (HERE / "benchmark.jsonl").write_text(
+        "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in BENCHMARK), encoding="utf-8")
+    leaks = [{"id": leak_id, "text": leak_text(leak_id), "url": url_for(leak_id)} for leak_id in LEAKS]
+    (HERE / "web_sample_leaks.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in leaks), encoding="utf-8")
+    return {
+        "benchmark_items": len(BENCHMARK),
+        "leaks": {leak_id: {"item": item_id, "lang": lang} for leak_id, (item_id, lang, _) in LEAKS.items()},
+        "caught": sorted(leak_id for leak_id in LEAKS if not leak_id.endswith("-translated")),
+        "not_caught": sorted(leak_id for leak_id in LEAKS if leak_id.endswith("-translated")),
+    }
+
+
 # Raw lines planted in web_sample.jsonl at these 1-based line numbers.
 BAD_LINES = {
     12: ("truncated_json", '{"id": "bad-truncated-1", "text": "Habari za asubuhi, leo tunazungumzia kilimo cha'),
@@ -959,6 +1045,7 @@ def main() -> None:
     languages |= {rid: lang_of(rid) for rid in [*BAD_UTF8_NEIGHBOURS, *FORUM_POSTS, *NOTES]}
     languages = {rid: ("swh" if rid.startswith("notes-swh") else "yor" if rid.startswith("notes-yor") else lang)
                  for rid, lang in languages.items()}
+    languages |= {leak_id: lang for leak_id, (_, lang, _) in LEAKS.items()}  # decontamination's planted records
     exact_groups: dict[str, list[str]] = {}
     for copy_id, (orig, _) in EXACT.items():
         exact_groups.setdefault(orig, [orig]).append(copy_id)
@@ -993,6 +1080,7 @@ def main() -> None:
             "notes.txt": list(NOTES),
         },
         "measured": numbers,
+        "decontamination": write_decontamination_files(),
     }
     pii = write_pii_sample()
     manifest["languages"] |= pii["languages"]
