@@ -40,7 +40,7 @@ from types import SimpleNamespace
 import numpy as np
 from datatrove.data import Document
 
-from curation.readers import expand_inputs
+from curation.inputs import expand_inputs
 from curation.recipe import BenchmarkSpec, Limits
 from filters.decontaminate import BuildDecontaminationIndex, Decontaminate
 

@@ -39,7 +39,8 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
 from curation.errors import RecordError, RunStateError
-from curation.readers import SourceFile, SourceReader, get_field
+from curation.inputs import SourceFile
+from curation.readers import SourceReader, get_field
 from curation.recipe import BenchmarkSpec, InputSpec, Limits
 from curation.steps import Filter, SideOutputs, record_lang
 from curation.workfiles import atomic_write_json, save_npy

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from datatrove.data import Document
 
-from curation.readers import expand_inputs
+from curation.inputs import expand_inputs
 from curation.recipe import BenchmarkSpec, Limits
 from filters.decontaminate import BuildDecontaminationIndex, Decontaminate, field_ngrams
 from tests.conftest import load_stats, run_cli, step_stats, write_jsonl, write_recipe

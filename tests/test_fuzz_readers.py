@@ -38,7 +38,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from curation.compile import IntermediateReader, _handoff_writer
-from curation.readers import BINARY_SNIFF_BYTES, SourceFile, SourceReader, looks_binary
+from curation.inputs import SourceFile
+from curation.readers import BINARY_SNIFF_BYTES, SourceReader, looks_binary
 from curation.recipe import InputSpec, Limits
 from curation.shards import SHARD_SCHEMA, document_to_row
 from tests.conftest import load_stats, run_cli, step_stats, write_recipe

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.compile import compile_recipe
+from curation.inputs import expand_inputs
 from curation.layout import RunLayout
 from curation.pipeline import make_executors
-from curation.readers import expand_inputs
 from curation.recipe import load_recipe
 from tests import slurm_cluster
 from tests.conftest import load_stats, run_cli, write_jsonl
