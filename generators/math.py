@@ -46,7 +46,7 @@ from generators.base import (
     prompt,
     read_records,
 )
-from generators.numbers import find_numbers, final_answer, format_number, gold_value, has_reasoning, matches
+from generators.numbers import final_answer, find_numbers, format_number, gold_value, has_reasoning, matches
 from generators.translate import parse_translation
 
 NATIVE, SOURCE_QUESTION, SOURCE_REASONING = "native", "source_question", "source_reasoning"
