@@ -61,10 +61,9 @@ def main() -> None:
     parser.add_argument("--questions", default=BUNDLED)
     args = parser.parse_args()
 
-    started = time.perf_counter()
     engine = CachedEngine(VLLMEngine(resolve_model("bundled"), dtype="bfloat16", max_model_len=1024),
                           RequestCache(Path(tempfile.mkdtemp()) / "cache.sqlite"))
-    print(f"model loaded in {time.perf_counter() - started:.0f} s; {args.count} questions, k={args.samples}")
+    print(f"{args.count} questions, k={args.samples} (the model loads on the first request: in the first row's time)")
     header = (f"{'lang':5} {'attempted':>9} {'transl.ok':>9} {'greedy':>6} {'solved@k':>8} {'correct':>8} "
               f"{'kept':>5} {'verified':>8}  failures")
     print(header)
