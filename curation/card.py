@@ -132,6 +132,8 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
                   "look-alike only if its reply does not; `metadata` holds `safety_category` and `safety_kind`.",
                   "", _safety_table(stats["safety"]), ""]
     lines += _decontamination_lines(stats.get("decontamination") or {})
+    if recipe.generate is not None and recipe.generate.math is not None:
+        lines += [_math_sentence(stats.get("generation") or {}), ""]
     quarantined = sum(sum(s["quarantined"].values()) for s in stats["steps"])
     lines += [
         "## Columns",
@@ -189,3 +191,18 @@ def _pii_sentence(pii: Any, found: dict[str, Any]) -> str:
     return (f"**Personal data** ({kinds}; validated: phone numbers per region, card Luhn, IBAN mod-97) was "
             f"{did} in {found.get('records', 0)} records, rejects and quarantine excerpts included. Found: "
             f"{per_kind}" + (f" ({per_lang})." if per_lang else "."))
+
+
+def _math_sentence(generation: dict[str, Any]) -> str:
+    """How many questions the math task attempted, solved and kept solutions of, per language."""
+    per_lang = []
+    for lang, entry in sorted(generation.items()):
+        counts = entry.get("counts") or {} if lang != "_total" else {}
+        if "math.attempted" in counts:
+            per_lang.append(f"{lang}: {counts['math.attempted']} attempted, {counts.get('math.solved', 0)} solved, "
+                            f"{counts.get('math.kept', 0)} solutions kept")
+    wrong = sum((entry.get("failed") or {}).get("wrong_answer", 0) for lang, entry in generation.items()
+                if lang != "_total")
+    return ("**Math** (rejection sampling): solutions are kept only when their final answer equals the gold "
+            f"answer ({wrong} wrong answers rejected); verification may drop more. "
+            + ("; ".join(per_lang) or "no question was attempted") + ".")

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from curation.errors import RecipeError
+from curation.languages import normalize_lang
 
 
 class Strict(BaseModel):
@@ -552,6 +553,39 @@ class SafetyTask(Strict):
                              "engine can); answers that are not JSON are still read as numbered lists.")
 
 
+class MathTask(Strict):
+    """Verified step-by-step solutions (MathOctopus): questions with gold answers, `samples` solutions
+    per question and language, kept only when the final answer equals the gold one."""
+
+    source: str = Field("bundled", description="Questions: a JSONL/JSON file, an MGSM TSV (question<TAB>answer), "
+                        "`hf:<dataset id>` (with hf_config, split), or `bundled` (12 English word problems).")
+    hf_config: str | None = None
+    split: str = Field("test", description="The split of an `hf:` source.")
+    question_key: str = "question"
+    answer_key: str = Field("answer", description="The gold answer: a number, or GSM8K's worked answer ending in "
+                            "`#### <number>` (MGSM on the Hub: `answer_number`).")
+    id_key: str | None = "id"
+    source_lang: str = Field("en", description="The questions' language (a record's `lang` field overrides it); "
+                             "other target languages get them translated, numbers checked.")
+    languages: list[str] | None = Field(None, description="Target languages for this task (a subset of "
+                                        "generate.languages); null: all.")
+    count: Annotated[int, Field(ge=1)] | None = Field(None, description="Use the first `count` questions.")
+    samples: Annotated[int, Field(ge=1, le=16)] = Field(4, description="Solutions sampled per question "
+                                                        "(each its own seed); correct and distinct ones are kept.")
+    temperature: Annotated[float, Field(ge=0, le=2)] = Field(0.8, description="Sampling temperature of the "
+                                                             "solutions; > 0 when samples > 1.")
+    max_tokens: Annotated[int, Field(ge=16)] = Field(512, description="Tokens per solution.")
+    cross_lingual: list[Literal["source_question", "source_reasoning"]] = Field(
+        default_factory=list, description="Also write xCoT/TaCo formats: `source_question` (question in the source "
+        "language, reasoning in the target one), `source_reasoning` (the reverse).")
+
+    @model_validator(mode="after")
+    def _sampling_varies(self) -> MathTask:
+        if self.samples > 1 and self.temperature == 0:
+            raise ValueError("samples > 1 needs temperature > 0 (greedy decoding writes one solution k times)")
+        return self
+
+
 class VerifySpec(Strict):
     """Checks on every generated record before it is written."""
 
@@ -573,6 +607,7 @@ class GenerateSpec(Strict):
     translate: TranslateTask | None = None
     preference: PreferenceTask | None = None
     safety: SafetyTask | None = None
+    math: MathTask | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.8
     max_tokens: Annotated[int, Field(ge=1)] = 256
     n: Annotated[int, Field(ge=1, le=16)] = Field(1, description="Samples per prompt; the first that parses is used.")
@@ -581,14 +616,26 @@ class GenerateSpec(Strict):
 
     @model_validator(mode="after")
     def _some_task(self) -> GenerateSpec:
-        if not any((self.instruction, self.qa, self.dialogue, self.translate, self.preference, self.safety)):
-            raise ValueError("name at least one task: instruction, qa, dialogue, translate, preference or safety")
+        if not self.tasks():
+            raise ValueError("name at least one task: instruction, qa, dialogue, translate, preference, safety or math")
+        if self.math is not None and self.math.languages is not None:
+            _check_subset(self.math.languages, self.languages)
         return self
 
     def tasks(self) -> list[tuple[str, Strict]]:
-        return [(name, getattr(self, name))
-                for name in ("instruction", "qa", "dialogue", "translate", "preference", "safety")
-                if getattr(self, name) is not None]
+        names = ("instruction", "qa", "dialogue", "translate", "preference", "safety", "math")
+        return [(name, getattr(self, name)) for name in names if getattr(self, name) is not None]
+
+
+def _check_subset(task_languages: list[str], languages: list[str]) -> None:
+    """A task's own languages must be among the generate block's (compared as ISO 639-3 codes)."""
+    try:
+        known = {normalize_lang(code) for code in languages}
+        extra = [code for code in task_languages if normalize_lang(code) not in known]
+    except ValueError as e:
+        raise ValueError(str(e)) from None
+    if extra:
+        raise ValueError(f"math.languages: {extra} not in generate.languages {languages}")
 
 
 class TrainSpec(Strict):

@@ -331,12 +331,13 @@ def _generation_section(generation: dict[str, Any]) -> str:
     total = generation.get("_total", {})
     per_lang = sorted((k, v) for k, v in generation.items() if k != "_total")
     rows = ["<table><tr><th>language</th><th>prompts</th><th>prompt tokens</th><th>generated tokens</th>"
-            "<th>failures</th></tr>"]
+            "<th>failures</th><th>counts</th></tr>"]
     for lang, g in per_lang:
         failures = ", ".join(f"{_esc(r)} {n}" for r, n in g["failed"].items()) or "-"
+        counts = ", ".join(f"{_esc(r)} {n}" for r, n in sorted((g.get("counts") or {}).items())) or "-"
         rows.append(f"<tr><td>{_esc(lang)}</td><td class=n>{g['prompts']:,}</td>"
                     f"<td class=n>{g['tokens_prompt']:,}</td><td class=n>{g['tokens_generated']:,}</td>"
-                    f"<td>{failures}</td></tr>")
+                    f"<td>{failures}</td><td>{counts}</td></tr>")
     rows.append("</table>")
     speed = total.get("generated_tokens_per_second")
     chart = _bars([(lang, [g["tokens_prompt"], g["tokens_generated"]]) for lang, g in per_lang], [MUTED, KEPT],

@@ -166,7 +166,8 @@ def confidence_summary(steps: list[dict[str, Any]], extra: dict[str, int]) -> di
 
 
 def generation_summary(extra: dict[str, int]) -> dict[str, Any]:
-    """Per target language: prompts sent, tokens in and out, failures per reason; plus throughput."""
+    """Per target language: prompts sent, tokens in and out, failures per reason, the generators' own
+    counts (math's questions attempted/solved/kept); plus throughput."""
     summary: dict[str, Any] = {}
     milliseconds = 0
     for key, count in extra.items():
@@ -179,8 +180,9 @@ def generation_summary(extra: dict[str, int]) -> dict[str, Any]:
         if kind == "cache_hits":
             continue  # llm_cache_summary's
         entry = summary.setdefault(lang, {"prompts": 0, "tokens_prompt": 0, "tokens_generated": 0, "failed": {}})
-        if kind == "failed":
-            entry["failed"][reason[0]] = entry["failed"].get(reason[0], 0) + count
+        if kind in ("failed", "counts"):
+            entry.setdefault(kind, {})
+            entry[kind][reason[0]] = entry[kind].get(reason[0], 0) + count
         elif kind in entry:
             entry[kind] += count
     if summary:

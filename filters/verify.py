@@ -4,6 +4,11 @@ The most common silent failure of multilingual generation is an answer in Englis
 turn long enough to judge must be in the language the record was asked for (`in_language`, the
 same check LID applies to chat turns). Generated records of one language must not repeat each
 other (character-shingle Jaccard, every script), and turns must be within the length bounds.
+
+Two optional record fields let a generator say more (math's cross-lingual formats and its several
+solutions per question use them): `turn_target_langs`, the language each turn must be in when they
+differ (question in English, reasoning in Swahili); `novelty_turn`, the turn the near-duplicate
+check compares (the solution, not the question several solutions share).
 """
 
 from __future__ import annotations
@@ -50,17 +55,19 @@ class VerifyStep(Filter):
         if any(len(t) > self.max_chars for t in turns):
             return False, "too_long"
         detected = []
-        for turn in turns:
-            check = in_language(turn, target)
+        turn_targets = doc.metadata.get("turn_target_langs") or [target] * len(turns)
+        for turn, turn_target in zip(turns, turn_targets, strict=True):
+            check = in_language(turn, turn_target)
             if not check.judged:
                 continue
             detected.append(check.found.lang)
             if not check.matches:
                 return False, "wrong_language"
-            if check.found.score < self._min_score(target):
+            if check.found.score < self._min_score(turn_target):
                 return False, "low_lang_score"
         doc.metadata["turn_langs"] = detected
-        if not self._is_novel(target, doc.text):
+        novelty_turn = doc.metadata.get("novelty_turn")
+        if not self._is_novel(target, doc.text if novelty_turn is None else turns[novelty_turn]):
             return False, "near_duplicate"
         return True
 

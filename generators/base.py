@@ -75,6 +75,13 @@ class Asker:
         self.retry_attempt = retry_attempt
         self.failures: list[Failure] = []
         self.usage: dict[str, Usage] = {}
+        self.counts: dict[str, dict[str, int]] = {}  # lang -> a generator's own counter -> n
+
+    def count(self, lang: str, name: str, value: int = 1) -> None:
+        """Add to a generator's own per-language counter (math's `math.solved`...); the generate step
+        writes them to the stats, and stats.json shows them under `generation.<lang>.counts`."""
+        row = self.counts.setdefault(lang, {})
+        row[name] = row.get(name, 0) + value
 
     def ask(
         self,

@@ -38,6 +38,7 @@ from curation.workfiles import atomic_write_text
 from generators.base import Asker, Generator
 from generators.dialogue import DialogueGenerator
 from generators.instruction import InstructionGenerator
+from generators.math import MathGenerator
 from generators.preference import PreferenceGenerator
 from generators.qa import QAGenerator
 from generators.safety import SafetyGenerator
@@ -52,6 +53,7 @@ GENERATORS: dict[str, type[Generator]] = {
     "translate": TranslateGenerator,
     "preference": PreferenceGenerator,
     "safety": SafetyGenerator,
+    "math": MathGenerator,
 }
 
 
@@ -190,6 +192,9 @@ class GenerateStep(CountedStep):
                 self.stat_update(f"prompts/{tag}", value=usage.prompts)
                 self.stat_update(f"tokens_prompt/{tag}", value=usage.prompt_tokens)
                 self.stat_update(f"tokens_generated/{tag}", value=usage.completion_tokens)
+            for lang, counts in asker.counts.items():
+                for name, value in counts.items():
+                    self.stat_update(f"counts/{target_tag(lang)}/{name}", value=value)
         self.stat_update("generation_ms/all", value=int(seconds * 1000))
         Path(self.failures_dir).mkdir(parents=True, exist_ok=True)
         with open(Path(self.failures_dir) / f"{rank:05d}.jsonl", "w", encoding="utf-8") as fh:

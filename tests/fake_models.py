@@ -215,3 +215,63 @@ class SafetyEngine(FakeEngine):
 
     def __init__(self, model: str = "fake", calls_file: str | None = None, **_: object):
         super().__init__(responder=SafetyModel(), calls_file=calls_file, model=model)
+
+
+class MathModel:
+    """Answers math prompts like a fallible model: a "translation" into Swahili that keeps the
+    question's numbers (or, with `lose_numbers`, drops one), and solutions that are right, wrong or
+    without "####" depending on how often that prompt was asked (each sample is asked once more).
+
+    `plans` maps a question's numbers (as a tuple of ints) to what its k-th sample answers:
+    "right" (marker), "right_plain" (the last number, no marker), "wrong", "bare" (no reasoning),
+    "none" (no number). `golds` maps the same key to the gold answer; `digits` rewrites the
+    answer's digits in another script ("deva" -> Devanagari)."""
+
+    def __init__(self, golds: dict[tuple[int, ...], int], plans: dict[tuple[int, ...], list[str]],
+                 lose_numbers: bool = False, digits: str | None = None):
+        self.golds = golds
+        self.plans = plans
+        self.lose_numbers = lose_numbers
+        self.digits = digits
+        self.asked: dict[str, int] = {}
+        self.prompts: list[str] = []
+
+    def __call__(self, messages: list[dict[str, str]]) -> str:
+        text = messages[-1]["content"]
+        self.prompts.append(text)
+        if text.startswith("Translate"):
+            numbers = re.findall(r"\d+", text.split("\n\n", 1)[1])
+            kept = numbers[:-1] if self.lose_numbers else numbers
+            return f"Swali: mtu ana vitu {' na '.join(kept)}. Je, jibu ni nini?"
+        question = text.split("Problem: ", 1)[1]
+        key = tuple(int(n) for n in re.findall(r"\d+", question))
+        seen = self.asked[text] = self.asked.get(text, -1) + 1
+        plan = self.plans.get(key, ["wrong"])
+        kind = plan[seen % len(plan)]
+        gold = self.golds.get(key, 0)
+        # "right" is worded the same every time (a duplicate when sampled twice); the others vary
+        first = SWAHILI_TASKS[sum(key) % len(SWAHILI_TASKS)]
+        second = SWAHILI_TASKS[(sum(key) + 3 * seen + 1) % len(SWAHILI_TASKS)]
+        answer = {"right": f"{first}\n{SWAHILI_TASKS[(sum(key) + 1) % len(SWAHILI_TASKS)]}\n#### {self._script(gold)}",
+                  "right_plain": f"{second} {first} Kwa hiyo jibu ni {self._script(gold)}.",
+                  "wrong": f"{first}\n#### {gold + 1}",
+                  "bare": f"#### {gold}",
+                  "none": f"{first} {second}"}[kind]
+        return answer
+
+    def _script(self, value: int) -> str:
+        if self.digits == "deva":
+            return "".join("०१२३४५६७८९"[int(d)] for d in str(value))
+        return str(value)
+
+
+BUNDLED_MATH_GOLDS = {(3, 4): 7, (20, 12): 8, (5, 6): 30}  # the first three bundled questions
+
+
+class MathEngine(FakeEngine):
+    """A FakeEngine answering the bundled math questions with MathModel: per question, the first
+    sample right, the second wrong, the third right without "####"; the third question always wrong."""
+
+    def __init__(self, model: str = "fake", calls_file: str | None = None, **_: object):
+        plans = {(3, 4): ["right", "wrong", "right_plain"], (20, 12): ["right", "wrong", "right_plain"]}
+        super().__init__(responder=MathModel(BUNDLED_MATH_GOLDS, plans), calls_file=calls_file, model=model)
