@@ -127,6 +127,9 @@ class FakeHub:
         self.requests: list[Seen] = []
         self.unrouted: list[Seen] = []
         self._failures: list[tuple[str, str, list[int | str], str | None]] = []
+        # "hold" outcomes: the handler sets `holding` and waits for `release` (a test kills the client between)
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self._secret = hashlib.sha256(token.encode() + b"signing").digest()
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -150,7 +153,9 @@ class FakeHub:
         """The next requests `method` to a path containing `path_part` get `outcomes` in turn: an HTTP
         status (with `Retry-After: retry_after` when given), "drop" (connection closed unanswered),
         "lost" (the request is carried out, then the connection closed unanswered) or "garbled" (200
-        with `{}`, which no client can read an answer from; the request is not carried out)."""
+        with `{}`, which no client can read an answer from; the request is not carried out), "hold" (the
+        request is not carried out; the answer waits for `release`) or "done-then-hold" (carried out, then
+        the answer waits): both set `holding`, so a test can kill the client mid-request."""
         with self._lock:
             self._failures.append((method, path_part, list(outcomes), retry_after))
 
@@ -278,6 +283,9 @@ class _Handler(BaseHTTPRequestHandler):
             seen.status = "garbled"
             self._answer(200, {}, {})
             return
+        if injected is not None and injected[0] == "hold":
+            self._hold(seen)
+            return
         handler, params = self._route(method, url.path)
         try:
             if handler is None:
@@ -297,8 +305,18 @@ class _Handler(BaseHTTPRequestHandler):
             seen.status = "lost"
             self.close_connection = True
             return
+        if injected is not None and injected[0] == "done-then-hold":
+            self._hold(seen)
+            return
         seen.status = status
         self._answer(status, payload, headers)
+
+    def _hold(self, seen: Seen) -> None:
+        """Answer nothing until the test releases the request (or a minute passes), then hang up."""
+        seen.status = "held"
+        self.hub.holding.set()
+        self.hub.release.wait(timeout=60)
+        self.close_connection = True
 
     def _route(self, method: str, path: str) -> tuple[str | None, dict[str, str]]:
         for route_method, pattern, handler in self.ROUTES:

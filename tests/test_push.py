@@ -4,7 +4,12 @@ what lands, re-push, retries, refusals, the card check, and the pushed files loa
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
 
 import huggingface_hub.constants as constants
@@ -15,7 +20,7 @@ from huggingface_hub import HfApi
 import curation.hub as hub_module
 from curation.errors import InputError, RecipeError, RetryableError
 from curation.hub import push_output
-from tests.conftest import load_stats, run_cli, write_jsonl, write_recipe
+from tests.conftest import REPO, load_stats, run_cli, write_jsonl, write_recipe
 from tests.hub_server import FakeHub
 
 # huggingface_hub's LFS upload hands httpx2 a file as `data=`, which httpx2 deprecates: not ours to fix
@@ -219,6 +224,48 @@ def test_a_commit_whose_answer_was_lost_is_not_made_twice(run_dir, hub, waits):
 
     assert result.commits == 1 and len(hub.commits(f"{USER}/pushme")) == 2
     assert len(hub.seen("POST", "/commit/")) == 1  # the retry found every file there: nothing to commit
+
+
+# What a `curate push` SIGKILLed mid-request leaves (issue 15's fault matrix): the request is held open on
+# the loopback Hub, the client process is killed, and a plain rerun must end with the repo an
+# uninterrupted push makes, every LFS object uploaded once over both pushes, and the commit made once.
+KILLED_PUSHES = {
+    "mid-upload of a shard": ("PUT", "/lfs-objects/", "hold"),
+    "before the commit is made": ("POST", "/commit/", "hold"),
+    "after the commit is made, before its answer": ("POST", "/commit/", "done-then-hold"),
+}
+
+
+@pytest.mark.slow  # a `curate push` child process killed, then a push (~8 s)
+@pytest.mark.parametrize("case", list(KILLED_PUSHES))
+def test_a_push_killed_mid_request_is_finished_by_a_rerun_with_nothing_sent_twice(run_dir, hub, tmp_path, case):
+    method, path_part, outcome = KILLED_PUSHES[case]
+    hub.fail_next(method, path_part, outcome)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_TOKEN": TOKEN, "HF_HUB_DISABLE_XET": "1",
+           "HF_HOME": str(tmp_path / "hf-home")}
+    child = subprocess.Popen([sys.executable, "-m", "curation.cli", "push", str(run_dir), "--repo-id",
+                              f"{USER}/pushme", "--endpoint", hub.url], cwd=REPO, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # a hang guard only: the child reaches the held request in seconds (an import and a few requests)
+        assert hub.holding.wait(timeout=300), f"{case}: the push never reached the held request"
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        hub.release.set()
+    assert child.returncode == -signal.SIGKILL
+
+    rerun = push(run_dir, hub)
+
+    expected = publishable(run_dir)
+    landed = hub.materialize(f"{USER}/pushme", tmp_path / "landed")
+    assert {p.relative_to(landed).as_posix() for p in landed.rglob("*") if p.is_file()} == {*expected, ".gitattributes"}
+    assert all((landed / path).read_bytes() == content for path, content in expected.items())
+    uploads = Counter(r.path for r in hub.seen("PUT", "/lfs-objects/") if r.status == 200)
+    assert sorted(uploads.values()) == [1] * sum(p.endswith(".parquet") for p in expected), f"{case}: {uploads}"
+    made = hub.commits(f"{USER}/pushme")[1:]  # after the repo's initial commit
+    assert len(made) == 1, f"{case}: {len(made)} commits"
+    assert rerun.commits == (0 if outcome == "done-then-hold" else 1)
 
 
 def test_retries_give_up_with_a_retryable_error(run_dir, hub, waits):
