@@ -18,8 +18,8 @@ TEXTS = [
 
 
 def make_inputs(folder: Path) -> None:
-    """Three files of the four texts; the first with a different ending, so dedup keeps one of each
-    exact duplicate across tasks and files."""
+    """Three files of the four texts in four scripts (the first file's with one more word): exact
+    duplicates across files and tasks for dedup, near ones beside them."""
     folder.mkdir(parents=True)
     for part in range(3):
         write_jsonl(folder / f"part-{part}.jsonl",

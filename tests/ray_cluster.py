@@ -1,4 +1,4 @@
-"""A real multi-node Ray cluster on loopback for the tests: a head node and worker nodes, each a
+"""A real multi-node Ray cluster on this machine for the tests: a head node and worker nodes, each a
 separate `ray start --block` process with its own temporary folder, ports, CPUs and resources,
 all stopped afterwards.
 
@@ -136,16 +136,18 @@ class RayCluster:
     def _tail(log: Path) -> str:
         return " | ".join(log.read_text(errors="replace").strip().splitlines()[-5:])
 
-    def stop(self) -> None:
-        for node in [*self.workers, self.head]:  # workers first: a worker losing its head retries for a while
-            if node.process is None or node.process.poll() is not None:
-                continue
+    def stop(self, grace_seconds: float = 10) -> None:
+        """SIGTERM every node, then SIGKILL what is left of their process groups after `grace_seconds`:
+        a worker node drains in ~3 s, but the head waits out a 30 s drain with nothing left to drain."""
+        running = [node.process for node in [*self.workers, self.head] if node.process and node.process.poll() is None]
+        for process in running:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(node.process.pid, signal.SIGTERM)
-            # A worker node drains in ~3 s; the head waits out a 30 s drain for nothing: kill it sooner.
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        for process in running:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                node.process.wait(timeout=10)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             with contextlib.suppress(ProcessLookupError):  # whatever of the group is left (raylet, GCS, workers)
-                os.killpg(node.process.pid, signal.SIGKILL)
-            node.process.wait()
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
