@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from datatrove.pipeline.base import PipelineStep
@@ -56,3 +57,27 @@ class SwallowEveryOther(PipelineStep):
         for index, doc in enumerate(data):
             if index % 2 == 0:
                 yield doc
+
+
+class RecordWhereItRan(Filter):
+    """Keeps everything; each task writes `<folder>/<rank>.json`: the Ray node it ran on (the test cluster
+    sets `CURATE_TEST_RAY_NODE` per node; "driver" elsewhere) and the curate package it imported."""
+
+    name = "record_where_it_ran"
+
+    def __init__(self, folder: str):
+        super().__init__()
+        self.folder = folder
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        import os
+
+        import curation
+
+        Path(self.folder).mkdir(parents=True, exist_ok=True)
+        where = {"node": os.environ.get("CURATE_TEST_RAY_NODE", "driver"), "curation": curation.__file__}
+        Path(self.folder, f"{rank}.json").write_text(json.dumps(where))
+        yield from super().run(data, rank, world_size)
+
+    def keep(self, doc):
+        return True

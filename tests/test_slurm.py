@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from curation.compile import compile_recipe
@@ -16,42 +15,18 @@ from curation.layout import RunLayout
 from curation.pipeline import make_executors
 from curation.recipe import load_recipe
 from tests import slurm_cluster
+from tests.cluster_runs import TEXTS, counts, make_inputs, shard_rows
 from tests.conftest import load_stats, run_cli, write_jsonl
-
-TEXTS = [
-    "Mvua kubwa ilinyesha jana usiku na wakulima katika kijiji chetu wamefurahi sana.",
-    "हिजो राति ठूलो पानी पर्‍यो र गाउँका किसानहरू धेरै खुसी भए।",
-    "Вчера вечером шёл сильный дождь, и фермеры нашей деревни очень обрадовались.",
-    "昨天晚上下了一场大雨，我们村里的农民都非常高兴。",
-]
 
 # Measured on the 2-core machine: the five stages' jobs finish in ~40 s (each task starts a Python that
 # imports datatrove and curate). Ten times that absorbs a busy machine; a hung job still fails the test.
 QUEUE_SECONDS = 400
 
 
-def make_inputs(folder: Path) -> None:
-    folder.mkdir(parents=True)
-    for part in range(3):  # each text again in every file: exact duplicates across tasks
-        write_jsonl(folder / f"part-{part}.jsonl",
-                    [{"id": f"{part}-{i}", "text": text + ("" if part else " Asante.")} for i, text in enumerate(TEXTS)])
-
-
 def recipe(tmp_path: Path, name: str, executor: dict) -> dict:
     return {"name": name, "output": str(tmp_path / name),
             "inputs": [{"path": str(tmp_path / "in" / "*.jsonl"), "id_key": "id"}],
             "steps": [{"lid": None}, {"dedup": None}], "executor": executor}
-
-
-def shard_rows(output: Path) -> dict[str, list[dict]]:
-    return {str(p.relative_to(output)): pq.read_table(p).to_pylist() for p in sorted((output / "data").rglob("*.parquet"))}
-
-
-def counts(output: Path) -> dict:
-    """stats.json's counts: every step's in/kept/dropped per language, the languages and the accounting."""
-    stats = load_stats(output)
-    return {"languages": stats["languages"], "accounting": stats["accounting"],
-            "steps": [{k: v for k, v in step.items() if "time" not in k} for step in stats["steps"]]}
 
 
 @pytest.fixture(scope="module")

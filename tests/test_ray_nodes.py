@@ -1,0 +1,92 @@
+"""A recipe with `executor: {ray: {address: ...}}` run on a real multi-node Ray cluster
+(tests/ray_cluster.py: a head with no CPUs and two one-CPU worker nodes, separate processes on this
+machine, with token authentication): every task runs on a worker node, both nodes get work, the
+workers import this checkout's curate, and the output equals the local executor's."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import ray_cluster
+from tests.cluster_runs import counts, make_inputs, shard_rows
+from tests.conftest import REPO, load_stats, run_cli
+
+# Measured on the 2-core machine with four other jobs on it (load ~7): `curate run` on the cluster takes
+# ~63 s for its five stages (each task is a new Ray worker process importing datatrove and curate).
+# Five times that absorbs a busier machine; a hung run still fails the test instead of hanging it.
+RUN_SECONDS = 300
+
+
+def recipe(tmp_path: Path, name: str, executor: dict) -> dict:
+    record = {"custom": {"use": "tests.steps_for_tests:RecordWhereItRan", "args": {"folder": str(tmp_path / f"where-{name}")}}}
+    return {"name": name, "output": str(tmp_path / name),
+            "inputs": [{"path": str(tmp_path / "in" / "*.jsonl"), "id_key": "id"}],
+            "steps": [record, {"lid": None}, {"dedup": None}], "executor": executor}
+
+
+def curate_run(recipe_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`curate run` as a user starts it: its own process (its own Ray driver), from the checkout."""
+    return subprocess.run([sys.executable, "-m", "curation.cli", "run", str(recipe_path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=RUN_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    reason = ray_cluster.unavailable()
+    if reason:
+        pytest.skip(reason)
+    with ray_cluster.RayCluster(workers={"a": 1, "b": 1}) as running:
+        yield running
+
+
+@pytest.mark.slow  # three Ray nodes (~36 s to start), a local run (~37 s), the Ray run (~63 s): at load ~7
+def test_a_recipe_on_a_real_multi_node_ray_cluster_matches_the_local_run(tmp_path, recipe_file, cluster):
+    make_inputs(tmp_path / "in")
+    assert run_cli("run", recipe_file(recipe(tmp_path, "local", {"local": {"tasks": 2}}))).exit_code == 0
+
+    ray_executor = {"ray": {"address": cluster.address, "tasks": 2, "cpus_per_task": 1, "mem_per_cpu_gb": 0.5}}
+    result = curate_run(recipe_file(recipe(tmp_path, "ray", ray_executor)), cluster.driver_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # The head has no CPUs, so no task could run there; with one CPU per worker node, the two tasks of the
+    # first stage ran side by side, one on each node, and imported the curate of this checkout.
+    where = [json.loads(p.read_text()) for p in sorted((tmp_path / "where-ray").glob("*.json"))]
+    assert sorted(w["node"] for w in where) == ["a", "b"]
+    assert {Path(w["curation"]).resolve().parent.parent for w in where} == {REPO}
+
+    output = tmp_path / "ray"
+    assert shard_rows(output) == shard_rows(tmp_path / "local") != {}
+    assert counts(output) == counts(tmp_path / "local")
+    assert load_stats(output)["accounting"]["ok"]
+
+
+@pytest.mark.slow  # shares the cluster above; Ray retries the refused driver 20 times (~28 s)
+def test_a_driver_without_the_clusters_token_gets_one_line_not_a_traceback(tmp_path, recipe_file, cluster):
+    make_inputs(tmp_path / "in")
+    # A user who set nothing: no token in the environment, none in the home folder (~/.ray/auth_token).
+    env = {k: v for k, v in cluster.driver_env.items() if not k.startswith("RAY_AUTH")} | {"HOME": str(tmp_path)}
+    ray_executor = {"ray": {"address": cluster.address, "tasks": 2}}
+    result = curate_run(recipe_file(recipe(tmp_path, "denied", ray_executor)), env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "token" in result.stderr and cluster.address in result.stderr
+    assert not (tmp_path / "denied" / "stats.json").exists()
+
+
+def test_an_address_where_nothing_listens_fails_at_once_not_after_ray_retries(tmp_path, recipe_file):
+    """Ray retries an absent GCS for ~13 minutes; curate checks the port first and says so in one line."""
+    pytest.importorskip("ray")
+    make_inputs(tmp_path / "in")
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    result = run_cli("run", recipe_file(recipe(tmp_path, "nowhere", {"ray": {"address": address}})))
+    assert result.exit_code == 2
+    assert f"no Ray cluster answers at {address}" in result.output
+    assert not (tmp_path / "nowhere" / "stats.json").exists()
