@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from curation.errors import InputError, RecipeError
 from curation.inputs import SourceFile, expand_inputs
 from curation.languages import normalize_lang
 from curation.layout import RunLayout, config_folder
-from curation.llm.engines import cached_engine
+from curation.llm.engines import SharedEngine
 from curation.loader import load_class
 from curation.readers import SourceReader
 from curation.recipe import (
@@ -98,6 +98,7 @@ class Compiling:
 
     recipe: Recipe
     layout: RunLayout
+    engines: dict[str, SharedEngine] = field(default_factory=dict, compare=False, repr=False)  # by model spec
 
     @cached_property
     def redactor(self) -> Redactor | None:
@@ -125,9 +126,13 @@ class Compiling:
 
     def engine_factory(self, block: str = "llm") -> Callable[[], object]:
         """The engine of the recipe's `llm` (or `judge_llm`, which defaults to it) behind the run's
-        request cache, built where the task runs (it pickles)."""
+        request cache, built where the task runs (it pickles). Every step asking the same model gets the
+        same factory, so a task loads that model once (see SharedEngine)."""
         llm = getattr(self.recipe, block) or self.recipe.llm
-        return partial(cached_engine, llm, str(self.layout.cache))
+        key = llm.model_dump_json()
+        if key not in self.engines:
+            self.engines[key] = SharedEngine(llm, str(self.layout.cache))
+        return self.engines[key]
 
 
 # A whole-run step as (the step that ends a stage, the stages that decide, the filter starting the next).
@@ -348,7 +353,8 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
         raise RecipeError(f"generate.languages: {e}") from None
     generate = GenerateStep(spec, recipe.llm, languages, str(layout.cache), str(layout.failures),
                             str(layout.staging), retry_attempt=retry_attempt,
-                            progress_dir=str(layout.generation_progress))
+                            progress_dir=str(layout.generation_progress),
+                            engine_factory=compiling.engine_factory("llm"))
     estimate_requests(spec)  # builds each generator and reads its files: complaints before anything runs
     verify = VerifyStep(**dict(spec.verify), outputs=compiling.outputs("verify", "generate"))
     def passing(model_free: bool) -> list[PipelineStep]:

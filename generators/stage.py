@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,8 @@ class GenerateStep(CountedStep):
     name = "generate"
 
     def __init__(self, spec: GenerateSpec, llm: LLMSpec, languages: dict[str, str], cache_path: str,
-                 failures_dir: str, staging_dir: str, retry_attempt: int = 0, progress_dir: str | None = None):
+                 failures_dir: str, staging_dir: str, retry_attempt: int = 0, progress_dir: str | None = None,
+                 engine_factory: Callable[[], Engine] | None = None):
         super().__init__()
         self.spec = spec
         self.llm = llm
@@ -132,6 +133,8 @@ class GenerateStep(CountedStep):
         self.staging_dir = staging_dir
         self.retry_attempt = retry_attempt
         self.progress_dir = progress_dir
+        # the stage's later steps that ask the same model get the same factory: one model per task
+        self.engine_factory = engine_factory or partial(cached_engine, llm, cache_path)
 
     def generators(self, lang: str) -> list[Generator]:
         """The recipe's tasks as generator objects for one language."""
@@ -147,7 +150,7 @@ class GenerateStep(CountedStep):
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         if data:
             yield from data
-        engine = cached_engine(self.llm, self.cache_path)
+        engine = self.engine_factory()
         mine = sorted(self.languages)[rank::world_size]
         # Every (language, task) generator runs at once and their rounds reach the engine as one
         # batch (curation/llm/rounds.py): small rounds one after another leave vLLM mostly idle.

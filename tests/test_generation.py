@@ -151,3 +151,40 @@ def test_a_generation_file_that_cannot_be_read_is_one_line_before_anything_runs(
     result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
     assert result.exit_code == 2 and "generate.instruction:" in result.output
     assert not (tmp_path / "bad" / "data").exists() and not calls.exists()  # nothing ran, nothing was asked
+
+
+def test_steps_of_the_generate_stage_that_ask_one_model_share_it(tmp_path):
+    """generate, the refusal check and a judge on the same `llm` load one model per task (a second copy of a
+    large model does not fit on its GPU); each gets its own request-cache wrapper, and a judge_llm of its
+    own is a model of its own. The factory pickles without the model (a task loads it once)."""
+    import pickle
+
+    from curation.compile import compile_recipe
+    from curation.inputs import expand_inputs
+    from curation.layout import RunLayout
+    from curation.recipe import load_recipe
+
+    recipe = generation_recipe(tmp_path, "shared", tmp_path / "calls.txt", safety={"count": 1})
+    recipe["steps"].append({"judge": {"min_score": 1}})
+    parsed = load_recipe(write_recipe(tmp_path / "r.yaml", recipe))
+    stages = compile_recipe(parsed, expand_inputs(parsed.inputs), RunLayout(Path(parsed.output)))
+    generate_stage = next(s for s in stages if s.name == "generate")
+    factories = [step.engine_factory for step in generate_stage.pipeline if hasattr(step, "engine_factory")]
+    assert [type(step).__name__ for step in generate_stage.pipeline if hasattr(step, "engine_factory")] == [
+        "GenerateStep", "RefusalCheck", "JudgeFilter"]
+    assert all(factory is factories[0] for factory in factories)
+    first, second = factories[0](), factories[1]()
+    assert first.engine is second.engine and first is not second
+    assert pickle.loads(pickle.dumps(factories[0]))._engine is None
+    model = first.engine
+    del first, second
+    assert factories[0]().engine is model  # held: still the one model
+    del model
+    assert factories[0]._engine() is None  # let go by every step: freed, as an unshared engine would be
+
+    recipe["judge_llm"] = {"engine": "tests.fake_models:ChattyEngine", "extra": {"calls_file": str(tmp_path / "j")}}
+    parsed = load_recipe(write_recipe(tmp_path / "r.yaml", recipe))
+    stages = compile_recipe(parsed, expand_inputs(parsed.inputs), RunLayout(Path(parsed.output)))
+    steps = {type(s).__name__: s for s in next(s for s in stages if s.name == "generate").pipeline}
+    assert steps["GenerateStep"].engine_factory is not steps["JudgeFilter"].engine_factory
+    assert steps["RefusalCheck"].engine_factory is steps["JudgeFilter"].engine_factory  # both on judge_llm

@@ -8,6 +8,7 @@ model never answers from a stale cache entry.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from pathlib import Path
 
 from curation.errors import RecipeError
@@ -59,8 +60,33 @@ def build_engine(llm: LLMSpec) -> Engine:
     raise RecipeError(f"llm.engine: unknown engine {llm.engine!r} (vllm, openai or package.module:Class)")
 
 
-def cached_engine(llm: LLMSpec, cache_path: str) -> CachedEngine:
-    """The recipe's engine behind the run's request cache, named by its pinned model label."""
-    engine = CachedEngine(build_engine(llm), RequestCache(cache_path), batch_size=llm.batch_size)
-    engine.model_name = model_label(llm)
-    return engine
+def cached_engine(llm: LLMSpec, cache_path: str, engine: Engine | None = None) -> CachedEngine:
+    """The recipe's engine (or `engine`, one already built from `llm`) behind the run's request cache,
+    named by its pinned model label."""
+    cached = CachedEngine(engine or build_engine(llm), RequestCache(cache_path), batch_size=llm.batch_size)
+    cached.model_name = model_label(llm)
+    return cached
+
+
+class SharedEngine:
+    """Builds `llm`'s engine behind the request cache for each step that asks for it, loading the model
+    once per process: the steps of one stage that ask the same model (generate, the refusal check,
+    preference pairs, a judge) get their own request-cache wrapper (their own hit counts) around one
+    model. Two copies of a model would not fit on a GPU sized for one. The model lives while a step holds
+    it (a weak reference here): once the stage's steps let go, it is freed as before, so training after
+    generation in one process finds the GPU empty. Pickles without the model."""
+
+    def __init__(self, llm: LLMSpec, cache_path: str):
+        self.llm = llm
+        self.cache_path = cache_path
+        self._engine: weakref.ref[Engine] | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_engine": None}
+
+    def __call__(self) -> CachedEngine:
+        engine = self._engine() if self._engine is not None else None
+        if engine is None:
+            engine = build_engine(self.llm)
+            self._engine = weakref.ref(engine)
+        return cached_engine(self.llm, self.cache_path, engine)
