@@ -241,14 +241,18 @@ KILLED_PUSHES = {
 def test_a_push_killed_mid_request_is_finished_by_a_rerun_with_nothing_sent_twice(run_dir, hub, tmp_path, case):
     method, path_part, outcome = KILLED_PUSHES[case]
     hub.fail_next(method, path_part, outcome)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_TOKEN": TOKEN, "HF_HUB_DISABLE_XET": "1",
-           "HF_HOME": str(tmp_path / "hf-home")}
+    # not what earlier tests of this process set (the bundled model sets HF_HUB_OFFLINE=1 in-process)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
+    env |= {"PYTHONPATH": str(REPO), "HF_TOKEN": TOKEN, "HF_HUB_DISABLE_XET": "1", "HF_HOME": str(tmp_path / "hf")}
     child = subprocess.Popen([sys.executable, "-m", "curation.cli", "push", str(run_dir), "--repo-id",
                               f"{USER}/pushme", "--endpoint", hub.url], cwd=REPO, env=env, start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        # a hang guard only: the child reaches the held request in seconds (an import and a few requests)
-        assert hub.holding.wait(timeout=300), f"{case}: the push never reached the held request"
+        # the child reaches the held request in seconds (an import and a few requests); 300 s is a hang guard
+        for _ in range(300):
+            if hub.holding.wait(timeout=1) or child.poll() is not None:
+                break
+        assert hub.holding.is_set(), f"{case}: the push ended before the held request: {child.communicate()[0][-2000:]}"
     finally:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
