@@ -40,6 +40,7 @@ from generators.dialogue import DialogueGenerator
 from generators.instruction import InstructionGenerator
 from generators.preference import PreferenceGenerator
 from generators.qa import QAGenerator
+from generators.retrieval import RetrievalGenerator
 from generators.translate import TranslateGenerator
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ GENERATORS: dict[str, type[Generator]] = {
     "dialogue": DialogueGenerator,
     "translate": TranslateGenerator,
     "preference": PreferenceGenerator,
+    "retrieval": RetrievalGenerator,
 }
 
 
@@ -136,7 +138,7 @@ class GenerateStep(CountedStep):
             passages = None
             if GENERATORS[name].reads_passages:
                 passages = read_passages(task.passages, Path(self.staging_dir), self.languages[lang], lang,
-                                         task.max_passages)
+                                         GENERATORS[name].passage_limit(task))
             built.append(build_generator(name, task, sampling_of(self.spec), passages))
         return built
 
