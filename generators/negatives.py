@@ -50,6 +50,7 @@ class HardNegativeMiner:
         self.texts = list(texts)
         self.near_duplicate = near_duplicate
         self._tokens = [bm25_tokens(text) for text in self.texts]
+        self._shingle_cache: dict[int, frozenset[str]] = {}
         self._index = bm25s.BM25()
         if self.texts:
             # bm25s rejects an empty document list; an empty token list (a passage of symbols) is fine.
@@ -66,18 +67,20 @@ class HardNegativeMiner:
                                              n_threads=1)
         return [self._keep(positive, list(found[row]), list(scores[row]), k) for row, positive in enumerate(positives)]
 
+    def _shingles(self, index: int) -> frozenset[str]:
+        """A passage's character shingles, computed once: a passage is a candidate for many positives."""
+        if index not in self._shingle_cache:
+            self._shingle_cache[index] = char_shingles(self.texts[index])
+        return self._shingle_cache[index]
+
     def _keep(self, positive: int, candidates: list[int], scores: list[float], k: int) -> list[int]:
-        own_text = normalize_text(self.texts[positive])
-        own_shingles = char_shingles(self.texts[positive])
         kept: list[int] = []
         for candidate, score in zip(candidates, scores, strict=True):
             candidate = int(candidate)
             if candidate == positive or score <= 0:
                 continue
-            if normalize_text(self.texts[candidate]) == own_text:
-                continue
-            if jaccard(own_shingles, char_shingles(self.texts[candidate])) >= self.near_duplicate:
-                continue
+            if jaccard(self._shingles(positive), self._shingles(candidate)) >= self.near_duplicate:
+                continue  # also the positive under another id: the same text has Jaccard 1
             kept.append(candidate)
             if len(kept) == k:
                 break

