@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 SUMMARY_LANGUAGE = "eng"  # SWIM-IR summarizes in English whatever the passage's language
 MAX_QUERY_CHARS = 300  # longer than any search query: a paragraph, not a query
+# Shorter than this (normalized) is a fragment, and too short for verify's LID to judge its language
+# (it skips turns under 20 letters): the bundled model's "Mchele," would pass as a Hindi query.
+MIN_QUERY_CHARS = 12
 COPY_MIN_CHARS = 30  # a query this long that occurs verbatim in the passage was copied, not written
 
 # `Query:` labels, tolerating bold, numbering and bullets (`1. Query:`, `- **Query 2:**`).
@@ -215,6 +218,8 @@ class RetrievalGenerator(Generator):
             norm = normalize_text(query)
             if not norm:
                 dropped["empty_field"] += 1
+            elif len(norm) < MIN_QUERY_CHARS:
+                dropped["query_too_short"] += 1
             elif len(query) > MAX_QUERY_CHARS:
                 dropped["query_too_long"] += 1
             elif copies_passage(query, passage):

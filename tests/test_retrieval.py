@@ -91,6 +91,9 @@ def test_copied_and_empty_queries_are_dropped_with_named_reasons():
         gen.parse(copied, item)
     assert error.value.reason == "copied_passage"
     with pytest.raises(ParseError) as error:
+        gen.parse("Query: Mchele,", item)  # the bundled model's kind of fragment
+    assert error.value.reason == "query_too_short"
+    with pytest.raises(ParseError) as error:
         gen.parse("Query: " + "x" * 400, item)
     assert error.value.reason == "query_too_long"
     assert gen.parse("Query: longest river in Africa\nQuery: longest river in Africa", item) == [
