@@ -145,6 +145,11 @@ def render_card(recipe: Recipe, stats: dict[str, Any]) -> str:
            "`messages`: `prompt`, `chosen`, `rejected` (lists of chat turns); their `scores` hold the judge's "
            "`preference.chosen`, `preference.rejected` and `preference.margin`.", ""]
           if any(folder.endswith("-preference") for folder in languages) else []),
+        *(["Retrieval configs (`<passage lang>-retrieval-<query lang>`) have `query`, `positive` (the passage), "
+           "`negative` (the hardest BM25-mined passage of the same language) and `negatives` (all mined), plus "
+           "`query_lang`, `passage_lang`, `passage_id`, `negative_ids`. `select_columns(['query', 'positive', "
+           "'negative'])` is a triplet sentence-transformers' MultipleNegativesRankingLoss reads as it is.", ""]
+          if any("-retrieval-" in folder for folder in languages) else []),
         f"Quarantined input records: {quarantined} (see `quarantine/`). Accounting check: "
         f"{'passed' if stats['accounting']['ok'] else 'FAILED'}.",
         "",

@@ -440,8 +440,10 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
         stages.append(stage)
         chains.append([CountedStepRef(stage.name, step.name) for step in stage.pipeline])
         for code, folder in stage.pipeline[0].languages.items():
-            for task, _ in recipe.generate.tasks():
+            for task, spec in recipe.generate.tasks():
                 folder_langs[config_folder(folder, task)] = code
+                for query_code in getattr(spec, "query_languages", None) or []:  # retrieval: a config per pair
+                    folder_langs[f"{config_folder(folder, task)}-{query_code}"] = code
     for stage in stages:
         if any(step.name in ("confidence", "judge", "preference", "refusal", "generate") for step in stage.pipeline):
             stage.max_workers = recipe.llm.tasks

@@ -586,6 +586,25 @@ class MathTask(Strict):
         return self
 
 
+class RetrievalTask(Strict):
+    """SWIM-IR retrieval pairs: a query in another language per passage, the passage as positive,
+    BM25-mined hard negatives from the same language's passages."""
+
+    query_languages: Annotated[list[str], Field(min_length=1)] = Field(
+        description="Languages the queries are written in; each passage gets one, chosen by a hash of its id.")
+    cross_lingual: bool = Field(True, description="Never choose the passage's own language for its query.")
+    passages: str = Field("curated", description="`curated` (this run's kept records) or a JSONL path.")
+    per_passage: Annotated[int, Field(ge=1)] = Field(1, description="Queries asked for per passage.")
+    max_passages: Annotated[int, Field(ge=1)] | None = Field(20, description="Passages per language asked about.")
+    corpus_passages: Annotated[int, Field(ge=1)] | None = Field(
+        2000, description="Passages per language read as the corpus negatives are mined from.")
+    negatives: Annotated[int, Field(ge=0, le=64)] = Field(3, description="Hard negatives per pair (BM25, bm25s); "
+                                                          "0: pairs only (in-batch negatives).")
+    near_duplicate: Fraction = Field(0.5, description="Character-shingle Jaccard with the positive at or above "
+                                     "which a candidate is not a negative (it is the same passage).")
+    summarize_first: bool = Field(True, description="SWIM-IR's SAP: summarize the passage in English, then ask.")
+
+
 class VerifySpec(Strict):
     """Checks on every generated record before it is written."""
 
@@ -597,8 +616,12 @@ class VerifySpec(Strict):
     max_chars: Annotated[int, Field(ge=1)] = 20000
 
 
+# The generator tasks, as GenerateSpec's fields (and generators.stage.GENERATORS's keys), in running order.
+GENERATE_TASKS = ("instruction", "qa", "dialogue", "translate", "preference", "safety", "math", "retrieval")
+
+
 class GenerateSpec(Strict):
-    """Synthetic data in each target language; at least one task."""
+    """Synthetic data in each target language; at least one task (GENERATE_TASKS)."""
 
     languages: Annotated[list[str], Field(min_length=1)]
     instruction: InstructionTask | None = None
@@ -608,6 +631,7 @@ class GenerateSpec(Strict):
     preference: PreferenceTask | None = None
     safety: SafetyTask | None = None
     math: MathTask | None = None
+    retrieval: RetrievalTask | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.8
     max_tokens: Annotated[int, Field(ge=1)] = 256
     n: Annotated[int, Field(ge=1, le=16)] = Field(1, description="Samples per prompt; the first that parses is used.")
@@ -617,14 +641,15 @@ class GenerateSpec(Strict):
     @model_validator(mode="after")
     def _some_task(self) -> GenerateSpec:
         if not self.tasks():
-            raise ValueError("name at least one task: instruction, qa, dialogue, translate, preference, safety or math")
+            raise ValueError(f"name at least one task: {', '.join(GENERATE_TASKS)}")
         if self.math is not None and self.math.languages is not None:
             _check_subset(self.math.languages, self.languages)
+        if self.retrieval is not None and self.retrieval.cross_lingual:
+            _check_cross_lingual(self.languages, self.retrieval.query_languages)
         return self
 
     def tasks(self) -> list[tuple[str, Strict]]:
-        names = ("instruction", "qa", "dialogue", "translate", "preference", "safety", "math")
-        return [(name, getattr(self, name)) for name in names if getattr(self, name) is not None]
+        return [(name, getattr(self, name)) for name in GENERATE_TASKS if getattr(self, name) is not None]
 
 
 def _check_subset(task_languages: list[str], languages: list[str]) -> None:
@@ -636,6 +661,20 @@ def _check_subset(task_languages: list[str], languages: list[str]) -> None:
         raise ValueError(str(e)) from None
     if extra:
         raise ValueError(f"math.languages: {extra} not in generate.languages {languages}")
+
+
+def _check_cross_lingual(languages: list[str], query_languages: list[str]) -> None:
+    """Every generate language needs a query language other than its own (codes that do not
+    resolve are left to the generate step, which names them)."""
+    try:
+        queries = {normalize_lang(code) for code in query_languages}
+        own = {code: normalize_lang(code) for code in languages}
+    except ValueError:
+        return
+    for code, canonical in own.items():
+        if queries <= {canonical}:
+            raise ValueError(f"retrieval.cross_lingual: passages in `{code}` need a query language other "
+                             "than their own in `query_languages`")
 
 
 class TrainSpec(Strict):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,30 @@ PREFERENCE_SCHEMA = pa.schema(
 _PREFERENCE_KEYS = ("messages", "rejected", "lang", "lang_score", "script", "source", "scores")
 
 
+# Retrieval pairs (generators/retrieval.py): `query`, `positive` and `negative` (the hardest mined one)
+# are sentence-transformers' (anchor, positive, negative) triplet for MultipleNegativesRankingLoss once
+# selected (`select_columns`: the loss reads columns by position); `negatives` holds all mined ones.
+RETRIEVAL_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("query", pa.string()),
+        ("positive", pa.string()),
+        ("negative", pa.string()),
+        ("negatives", pa.list_(pa.string())),
+        ("query_lang", pa.string()),
+        ("passage_lang", pa.string()),
+        ("passage_id", pa.string()),
+        ("negative_ids", pa.list_(pa.string())),
+        ("lang", pa.string()),
+        ("source", pa.string()),
+        ("scores", pa.string()),
+        ("metadata", pa.string()),
+    ]
+)
+_RETRIEVAL_KEYS = ("positive", "negatives", "query_lang", "passage_lang", "passage_id", "negative_ids", "lang",
+                   "source", "scores", "query_code")
+
+
 def document_to_row(doc: Document) -> dict[str, Any]:
     """Flatten a record into the shard schema; scores and any other metadata are JSON strings."""
     meta = doc.metadata
@@ -107,8 +131,42 @@ def preference_row(doc: Document) -> dict[str, Any]:
     }
 
 
+def retrieval_row(doc: Document) -> dict[str, Any]:
+    """A query with its positive passage and mined negatives as a row of RETRIEVAL_SCHEMA."""
+    meta = doc.metadata
+    rest = {k: v for k, v in meta.items() if k not in _RETRIEVAL_KEYS}
+    return {
+        "id": doc.id,
+        "query": doc.text,
+        "positive": meta["positive"],
+        "negative": meta["negatives"][0] if meta["negatives"] else None,
+        "negatives": meta["negatives"],
+        "query_lang": meta["query_lang"],
+        "passage_lang": meta["passage_lang"],
+        "passage_id": meta["passage_id"],
+        "negative_ids": meta["negative_ids"],
+        "lang": meta.get("lang"),
+        "source": meta.get("source"),
+        "scores": json.dumps(meta["scores"], ensure_ascii=False, default=float) if meta.get("scores") else None,
+        "metadata": json.dumps(rest, ensure_ascii=False, default=str) if rest else None,
+    }
+
+
 def is_preference(doc: Document) -> bool:
     return "rejected" in doc.metadata
+
+
+def is_retrieval(doc: Document) -> bool:
+    return "positive" in doc.metadata
+
+
+def row_kind(doc: Document) -> tuple[pa.Schema, Callable[[Document], dict[str, Any]]]:
+    """The schema a record's config has and how the record becomes a row of it."""
+    if is_preference(doc):
+        return PREFERENCE_SCHEMA, preference_row
+    if is_retrieval(doc):
+        return RETRIEVAL_SCHEMA, retrieval_row
+    return SHARD_SCHEMA, document_to_row
 
 
 def folder_name(lang: str, folders: dict[str, str]) -> str:
@@ -179,11 +237,13 @@ class ShardWriter(CountedStep):
             for doc in data:
                 folder = folder_name(record_lang(doc), self.folders)
                 folder = config_folder(folder, doc.metadata.get("task"))  # generated: one config per language and task
-                pair = is_preference(doc)
+                if is_retrieval(doc):  # one config per language pair: `sw-retrieval-en`
+                    folder = f"{folder}-{doc.metadata['query_code']}"
+                schema, to_row = row_kind(doc)
                 if folder not in writers:
                     writers[folder] = _LanguageShardWriter(Path(self.staging_dir) / folder, rank, self.rows_per_shard,
-                                                           self.prefix, PREFERENCE_SCHEMA if pair else SHARD_SCHEMA)
-                writers[folder].add(preference_row(doc) if pair else document_to_row(doc))
+                                                           self.prefix, schema)
+                writers[folder].add(to_row(doc))
                 lengths.record(folder, len(doc.text))
                 self.keep_record(doc)
         finally:

@@ -75,6 +75,10 @@ def _is_preference_config(files: list[Path]) -> bool:
     return bool(files) and "chosen" in pq.read_schema(files[0]).names
 
 
+def _has_columns(files: list[Path], columns: list[str]) -> bool:
+    return bool(files) and set(columns) <= set(pq.read_schema(files[0]).names)
+
+
 def _datasets(output: Path, languages: list[str] | None, columns: list[str], preference: bool) -> dict[str, Any]:
     labels = published_languages(output)
     data = output / "data"
@@ -82,7 +86,9 @@ def _datasets(output: Path, languages: list[str] | None, columns: list[str], pre
     for folder in sorted(p for p in data.iterdir() if p.is_dir()) if data.exists() else []:
         code = config_language(folder.name)
         files = sorted(folder.glob("*.parquet"))
-        if (not languages or code in languages) and _is_preference_config(files) == preference:
+        # A config is of the kind asked for when it has its columns (retrieval configs have neither kind's).
+        if (not languages or code in languages) and _is_preference_config(files) == preference \
+                and _has_columns(files, columns):
             shards[code][labels.get(folder.name, code)] += [str(f) for f in files]
     cache = str(output / ".curate" / "train-cache")
     by_lang = {}

@@ -128,6 +128,10 @@ class Asker:
                                          answer.texts[0] if answer.texts else None))
         return None
 
+    def record_failure(self, generator: str, item: Item, reason: str, detail: str) -> None:
+        """An item given up before any prompt (nothing to ask about), kept in failures/ like the rest."""
+        self.failures.append(Failure(generator, item.lang, item.id, reason, detail, [], None))
+
     def _count_usage(self, lang: str, answer: Completion) -> None:
         usage = self.usage.setdefault(lang, Usage())
         usage.prompts += 1
@@ -158,6 +162,11 @@ class Generator:
 
     def __init__(self, sampling: Sampling | None = None):
         self.sampling = sampling or Sampling()
+
+    @staticmethod
+    def passage_limit(task: Any) -> int | None:
+        """How many passages the generate stage reads for a generator that reads them."""
+        return task.max_passages
 
     def build_prompt(self, item: Item) -> list[dict[str, str]]:
         raise NotImplementedError

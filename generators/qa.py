@@ -128,11 +128,9 @@ class QAGenerator(Generator):
     def _all_passages(self) -> list[dict[str, str]]:
         """Read once (the input may be a one-shot iterator) and keep id, text and canonical lang."""
         if self._passages is None:
-            source = self.passages_source
-            if source is None:
+            if self.passages_source is None:
                 raise RecipeError("qa: passages are read when the generate stage runs, not at plan time")
-            records = read_records(source) if isinstance(source, str | Path) else [_as_dict(p) for p in source]
-            self._passages = [p for p in map(_passage, records) if p is not None]
+            self._passages = load_passages(self.passages_source)
         return self._passages
 
     def passages_for(self, lang: str) -> list[Item]:
@@ -231,6 +229,13 @@ def _parse_summary(text: str, item: Item) -> str:
     if normalize_text(summary) == normalize_text(item.data["passage"]):
         raise ParseError("echoed_prompt", "the summary is the passage")
     return summary
+
+
+def load_passages(source: Iterable[Mapping[str, Any] | Document] | str | Path) -> list[dict[str, str]]:
+    """Passages as dicts of `id`, `text` and canonical `lang`, from a JSONL path or an iterable of
+    dicts or Documents; a record that cannot be a passage is skipped with a warning."""
+    records = read_records(source) if isinstance(source, str | Path) else [_as_dict(p) for p in source]
+    return [p for p in map(_passage, records) if p is not None]
 
 
 def _as_dict(passage: Mapping[str, Any] | Document) -> Mapping[str, Any]:

@@ -41,6 +41,7 @@ from generators.instruction import InstructionGenerator
 from generators.math import MathGenerator
 from generators.preference import PreferenceGenerator
 from generators.qa import QAGenerator
+from generators.retrieval import RetrievalGenerator
 from generators.safety import SafetyGenerator
 from generators.translate import TranslateGenerator
 
@@ -54,6 +55,7 @@ GENERATORS: dict[str, type[Generator]] = {
     "preference": PreferenceGenerator,
     "safety": SafetyGenerator,
     "math": MathGenerator,
+    "retrieval": RetrievalGenerator,
 }
 
 
@@ -143,7 +145,7 @@ class GenerateStep(CountedStep):
             passages = None
             if GENERATORS[name].reads_passages:
                 passages = read_passages(task.passages, Path(self.staging_dir), self.languages[lang], lang,
-                                         task.max_passages)
+                                         GENERATORS[name].passage_limit(task))
             built.append(build_generator(name, task, sampling_of(self.spec), passages))
         return built
 

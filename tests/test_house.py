@@ -25,7 +25,7 @@ CORE_MODULES_THAT_MAY_IMPORT_WINGS = {"curation/compile.py", "curation/train.py"
 # `datasets` takes ~3 s to import: the readers load it only for `hf:` inputs.
 # trafilatura (~0.4 s) and warcio (~0.2 s): only html/warc inputs load them (curation/web.py).
 LAZY_OK = {"vllm", "torch", "transformers", "trl", "peft", "ray", "datatrove.executor.ray", "loguru", "datasets",
-           "trafilatura", "warcio"}
+           "trafilatura", "warcio", "bm25s"}
 
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:
