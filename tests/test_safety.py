@@ -180,7 +180,12 @@ def test_the_bundled_model_runs_a_safety_recipe_end_to_end(tmp_path):
     writes and judges poorly: the test checks what must hold whatever it writes, not its quality."""
     pytest.importorskip("vllm", reason="the vLLM engine is installed by `make install`")
     out = tmp_path / "out"
+    from tests.conftest import QUICKSTART_DATA
+
+    # with the model-free checks generated records pass too (issue 12's recipe: pii, decontaminate, safety)
+    bench = {"name": "qs", "path": str(QUICKSTART_DATA / "benchmark.jsonl"), "fields": ["question", "answer"]}
     recipe = {"name": "safety-real", "output": str(out), "dataset": {"rejects": True},
+              "steps": [{"pii": {}}, {"decontaminate": {"benchmarks": [bench]}}],
               "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 2048},
               "generate": {"languages": ["en"], "max_tokens": 96,
                            "safety": {"count": 2, "categories": ["violence"], "response_max_tokens": 64}}}
@@ -188,6 +193,8 @@ def test_the_bundled_model_runs_a_safety_recipe_end_to_end(tmp_path):
     assert result.exit_code == 0, result.output
     stats = load_stats(out)
     assert stats["accounting"]["ok"], stats["accounting"]
+    generated = [s for s in stats["steps"] if s["stage"] == "generate"]
+    assert [s["step"] for s in generated][:5] == ["generate", "verify", "pii", "decontaminate", "refusal"]
     check = step_stats(stats, "refusal")
     assert check["in"] > 0, "no English record passed verify: nothing reached the refusal check"
     assert set(check["dropped"]) <= {"not_refused", "over_refused", "refusal_check_failed"}
