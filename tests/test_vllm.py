@@ -6,6 +6,8 @@ and accounting, not on the quality of a 135M model's answers.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from curation.llm.types import ChatRequest, Sampling
@@ -13,6 +15,7 @@ from tests.conftest import load_stats, run_cli, step_stats, write_recipe
 
 pytestmark = pytest.mark.slow
 vllm = pytest.importorskip("vllm", reason="the vLLM engine is installed by `make install`")
+OMP_WAIT_POLICY_BEFORE = os.environ.get("OMP_WAIT_POLICY")  # the user's choice, if any, is left alone
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +42,9 @@ def test_batched_chat_with_seeds_samples_and_logprobs(engine):
     results = engine.generate([ChatRequest.of([{"role": "user", "content": p}], sampling) for p in prompts])
     assert len(results) == 4 and all(r.text.strip() and r.completion_tokens > 0 and r.prompt_tokens > 5
                                       for r in results)
+    # the engine set OpenMP's idle threads to sleep before torch loaded it (unless the user chose): side by
+    # side, vLLM-CPU jobs otherwise spin on each other's cores
+    assert os.environ["OMP_WAIT_POLICY"] == (OMP_WAIT_POLICY_BEFORE or "PASSIVE")
     # (no assertion that a seeded request repeats exactly: on bf16 CPU kernels the batch it shares
     # changes the numerics; the request cache, not the seed, is what makes a rerun free)
 
