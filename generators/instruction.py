@@ -238,6 +238,10 @@ class InstructionGenerator(Generator):
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         lang = normalize_lang(lang)
+        # Self-Instruct's rounds build on what earlier rounds accepted, and its novelty check covers the
+        # whole pool: a language's pool is one unit, asked about by one task
+        if not asker.owns(self.name, lang, "pool"):
+            return
         pool = _Pool(NoveltyFilter(self.novelty_threshold), self.count)
         for seed in self.seeds:  # a "new" task that copies a seed is not new
             pool.novelty.add_if_novel(seed)
