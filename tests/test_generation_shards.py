@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from curation.errors import RecipeError
 from curation.llm.cache import RequestCache, merge_caches
 from curation.llm.fake import FakeEngine
 from curation.llm.types import Completion
@@ -77,6 +78,7 @@ GENERATORS = {
                   lambda: ChattyModel(stateless=True)),
     "safety": (lambda: SafetyGenerator(count=2, categories=["violence", "self_harm"]), SafetyModel),
     "instruction": (lambda: InstructionGenerator(count=6, rounds=2), lambda: ChattyModel(stateless=True)),
+    "instruction-pools": (lambda: InstructionGenerator(count=7, rounds=2, pools=3), lambda: ChattyModel(stateless=True)),
 }
 
 
@@ -87,6 +89,21 @@ def test_tasks_together_make_what_one_task_makes(name, tasks):
     alone = run_split(make, make_model, "sw", 1)
     assert alone[0], "the generator should make records"
     assert run_split(make, make_model, "sw", tasks) == alone
+
+
+def test_instruction_pools_spread_one_language_over_tasks():
+    """One pool is one task's (its rounds build on each other); with pools, several tasks ask."""
+    asking = []
+    for rank in range(4):
+        asker = Asker(FakeEngine(ChattyModel(stateless=True)), model="fake", share=Share(rank, 4))
+        records = list(InstructionGenerator(count=8, rounds=1, pools=4).generate("sw", asker))
+        asking.append(len(records))
+    assert sum(1 for n in asking if n) >= 2, asking
+    one_pool = [len(list(InstructionGenerator(count=8, rounds=1).generate(
+        "sw", Asker(FakeEngine(ChattyModel(stateless=True)), model="fake", share=Share(rank, 4))))) for rank in range(4)]
+    assert sum(1 for n in one_pool if n) == 1  # without pools, a language's instructions are one task's
+    with pytest.raises(RecipeError, match="pools"):
+        InstructionGenerator(count=2, pools=3)
 
 
 def test_math_counts_add_up_over_tasks():
