@@ -32,7 +32,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import orjson
@@ -124,14 +124,14 @@ class Compiling:
                        else RedactingJsonlWriter(folder, self.redactor.redact_document, output_filename=name))
         return SideOutputs(rejects=rejects, distributions=str(self.layout.distributions(stage)))
 
-    def engine_factory(self, block: str = "llm") -> Callable[[], object]:
-        """The engine of the recipe's `llm` (or `judge_llm`, which defaults to it) behind the run's
-        request cache, built where the task runs (it pickles). Every step asking the same model gets the
-        same factory, so a task loads that model once (see SharedEngine)."""
+    def engine_factory(self, stage: str, block: str = "llm") -> Callable[[int], object]:
+        """The engine of the recipe's `llm` (or `judge_llm`, which defaults to it) behind the request cache of
+        stage `stage`'s task (called with its rank), built where the task runs (it pickles). Every step of a
+        stage asking the same model gets the same factory, so a task loads that model once (see SharedEngine)."""
         llm = getattr(self.recipe, block) or self.recipe.llm
-        key = llm.model_dump_json()
+        key = f"{stage}/{llm.model_dump_json()}"
         if key not in self.engines:
-            self.engines[key] = SharedEngine(llm, str(self.layout.cache))
+            self.engines[key] = SharedEngine(llm, partial(self.layout.task_cache, stage), self.layout.cache)
         return self.engines[key]
 
 
@@ -258,7 +258,7 @@ def build_step(kind: str, spec: Strict, compiling: Compiling, stage: str, reject
     row = STEP_TYPES[kind]
     if row.build is not None:
         return row.build(spec, compiling, stage, rejects_folder)
-    needs = {"engine_factory": compiling.engine_factory(row.engine_block)} if row.needs_engine else {}
+    needs = {"engine_factory": compiling.engine_factory(stage, row.engine_block)} if row.needs_engine else {}
     return row.step(**dict(spec), **needs, outputs=compiling.outputs(kind, stage, rejects_folder))
 
 
@@ -344,17 +344,18 @@ def language_folders(recipe: Recipe) -> dict[str, str]:
 
 def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
     """generate -> verify -> [pii, decontaminate] -> [refusal check] -> [preference pairs] -> [confidence] ->
-    [judge] -> write, one task per GPU (or one on CPU), languages spread over tasks."""
+    [judge] -> write, in `llm.tasks` tasks (one per model replica: `tensor_parallel_size` GPUs each; one on
+    CPU). Every task runs every language; each (language, generator) item belongs to one task by a hash of
+    its identity (generators.base.owner), so the records are the same whatever the task count."""
     recipe, layout = compiling.recipe, compiling.layout
     spec = recipe.generate
     try:
         languages = {normalize_lang(code): code for code in spec.languages}
     except ValueError as e:
         raise RecipeError(f"generate.languages: {e}") from None
-    generate = GenerateStep(spec, recipe.llm, languages, str(layout.cache), str(layout.failures),
+    generate = GenerateStep(spec, recipe.llm, languages, compiling.engine_factory("generate"), str(layout.failures),
                             str(layout.staging), retry_attempt=retry_attempt,
-                            progress_dir=str(layout.generation_progress),
-                            engine_factory=compiling.engine_factory("llm"))
+                            progress_dir=str(layout.generation_progress))
     estimate_requests(spec)  # builds each generator and reads its files: complaints before anything runs
     verify = VerifyStep(**dict(spec.verify), outputs=compiling.outputs("verify", "generate"))
     def passing(model_free: bool) -> list[PipelineStep]:
@@ -366,19 +367,19 @@ def generation_stage(compiling: Compiling, retry_attempt: int) -> Stage:
     scoring = passing(model_free=True)  # pii, decontaminate: before anything judges or writes the text
     if spec.safety is not None:  # harmful requests must be refused, look-alikes answered: judged with judge_llm
         scoring.append(RefusalCheck(threshold=spec.safety.refusal_threshold,
-                                    engine_factory=compiling.engine_factory("judge_llm"),
+                                    engine_factory=compiling.engine_factory("generate", "judge_llm"),
                                     outputs=compiling.outputs("refusal", "generate")))
     if spec.preference is not None:  # candidates -> chosen/rejected pairs, judged with judge_llm
         task = spec.preference
         scoring.append(PreferencePairs(min_margin=task.min_margin, pairwise_check=task.pairwise_check,
                                        criteria=task.criteria, min_chars=spec.verify.min_chars,
                                        max_chars=spec.verify.max_chars,
-                                       engine_factory=compiling.engine_factory("judge_llm"),
+                                       engine_factory=compiling.engine_factory("generate", "judge_llm"),
                                        outputs=compiling.outputs("preference", "generate")))
     scoring += passing(model_free=False)  # confidence, judge
     writer = ShardWriter(str(layout.staging), languages, recipe.dataset.rows_per_shard, prefix="generated-",
                          outputs=compiling.outputs("write", "generate", drops=False))
-    return Stage("generate", [generate, verify, *scoring, writer], max(1, min(recipe.llm.tasks, len(languages))))
+    return Stage("generate", [generate, verify, *scoring, writer], recipe.llm.tasks)
 
 
 def _stage_of_each_step(recipe: Recipe) -> list[str]:

@@ -2,13 +2,14 @@
 
     out/<name>/
       data/ README.md stats.json report.html recipe.resolved.yaml      what a run publishes
-      quarantine/ rejects/<step>/ failures/ cache/requests.sqlite      side outputs
+      quarantine/ rejects/<step>/ failures/ cache/requests.sqlite      side outputs (the cache merged at the end)
       .curate/                                                          work files between stages
         docs/ docs-2/      records a stage leaves for the next (one file per task)
         dedup/ select/     what the whole-run decisions need and decide
         decontaminate/     the benchmark n-gram index, and the items each task found
         shards/            staged Parquet shards, published into data/ by finalize
         distributions/     per-task score and length sketches for the report
+        cache/             each task's own request cache (<stage>-<rank>.sqlite), merged into cache/ by finalize
         progress/ logs/ fingerprint inputs.json retry_attempt
         lock               held by the `curate run` writing here (curation.runlock)
 """
@@ -94,7 +95,16 @@ class RunLayout:
 
     @property
     def cache(self) -> Path:
+        """The merged request cache: every finished run's answers, read (never written) by the tasks."""
         return self.output / "cache" / "requests.sqlite"
+
+    @property
+    def task_caches(self) -> Path:
+        """Where each task of a stage that asks a model keeps its own request cache until finalize merges it."""
+        return self.work / "cache"
+
+    def task_cache(self, stage: str, rank: int) -> Path:
+        return self.task_caches / f"{stage}-{rank:05d}.sqlite"
 
     @property
     def stats(self) -> Path:

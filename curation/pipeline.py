@@ -21,6 +21,7 @@ from curation.compile import Stage
 from curation.errors import InputError, RecipeError
 from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
+from curation.llm.cache import merge_caches
 from curation.recipe import Recipe, dump_resolved
 from curation.workfiles import atomic_write_json
 
@@ -47,7 +48,10 @@ def prepare_output(recipe: Recipe, files: list[SourceFile], layout: RunLayout, f
 
 def delete_earlier_run(layout: RunLayout) -> None:
     """What `--fresh` deletes: the earlier run's published data, stats and side outputs, and its work files
-    but the lock this run holds (deleted, a new lock file would be a second lock, free for another run)."""
+    but the lock this run holds (deleted, a new lock file would be a second lock, free for another run).
+    The request cache stays: answers a stopped run's tasks paid for are merged into it first."""
+    if layout.task_caches.is_dir():
+        merge_caches(sorted(layout.task_caches.glob("*.sqlite")), layout.cache)
     targets = [layout.output / name for name in ("data", "quarantine", "rejects", "stats.json", "README.md",
                                                  "recipe.resolved.yaml")]
     targets += [path for path in layout.work.glob("*") if path != layout.lock]

@@ -472,8 +472,12 @@ class LLMSpec(Strict):
     dtype: str = Field("auto", description="vllm: weights dtype.")
     max_model_len: Annotated[int, Field(ge=64)] | None = 2048
     gpu_memory_utilization: Fraction = 0.9
-    tensor_parallel_size: Annotated[int, Field(ge=1)] = 1
-    tasks: Annotated[int, Field(ge=1)] = Field(1, description="Generation tasks: one per GPU (1 on CPU).")
+    tensor_parallel_size: Annotated[int, Field(ge=1)] = Field(1, description="vllm: GPUs one replica of the model "
+                                                             "is split over (a model too large for one GPU).")
+    tasks: Annotated[int, Field(ge=1)] = Field(1, description="Generate tasks, one per model replica "
+                                               "(tensor_parallel_size GPUs each; 1 on CPU): every language's items "
+                                               "are spread over them. Other stages that load the model run at most "
+                                               "this many tasks at once.")
     batch_size: Annotated[int, Field(ge=1)] = Field(
         256, description="Requests per engine call; each answered batch is cached at once."
     )
@@ -494,6 +498,9 @@ class InstructionTask(Strict):
     structured: bool = Field(True, description="Ask for the task lists as JSON, decoding constrained to its schema "
                              "where the engine can (vLLM, OpenAI-compatible servers that take response_format); "
                              "answers that are not JSON are still read as numbered lists.")
+    pools: Annotated[int, Field(ge=1)] = Field(1, description="Independent bootstraps per language sharing `count`; "
+                                               "each runs in one generate task, so set it to llm.tasks or more to "
+                                               "spread one language's instructions over GPUs.")
 
 
 class QATask(Strict):

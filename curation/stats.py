@@ -30,6 +30,7 @@ from datatrove.pipeline.base import PipelineStep
 from curation.card import render_card
 from curation.distributions import build_distributions
 from curation.layout import RunLayout
+from curation.llm.cache import merge_caches
 from curation.recipe import Recipe
 from curation.report import write_report
 from curation.shards import publish_shards
@@ -323,6 +324,7 @@ class Finalize(PipelineStep):
 
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         layout = self.layout
+        merge_task_caches(layout)
         published = publish_shards(layout.staging, layout.output / "data")
         for folder, info in published.items():
             info["lang"] = self.folder_langs.get(folder, folder)
@@ -344,6 +346,16 @@ class Finalize(PipelineStep):
         if not stats["accounting"]["ok"]:
             logger.error("accounting check failed: %s", "; ".join(stats["accounting"]["problems"]))
         yield from ()
+
+
+def merge_task_caches(layout: RunLayout) -> None:
+    """Fold every task's request cache into the run's merged cache (`cache/requests.sqlite`). Here, because
+    finalize is the one task that runs after every stage that asks a model, and runs on every rerun: a
+    single writer, with no task reading. A run that stops before it leaves the task files for its rerun."""
+    sources = sorted(layout.task_caches.glob("*.sqlite"))
+    if sources:
+        added = merge_caches(sources, layout.cache)
+        logger.info("request cache: %d answer(s) of %d task(s) merged into %s", added, len(sources), layout.cache)
 
 
 def read_distributions(folder: Path) -> dict[str, Any]:

@@ -304,6 +304,8 @@ class ConfidenceFilter(Filter):
     # -- the Filter contract: scoring and deciding happen per batch, `keep` reads the decision --
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        if self.engine is None and self.engine_factory is not None:
+            self.engine = self.engine_factory(rank)  # this task's request cache (the model loads when first asked)
         yield from super().run(self._decided(data), rank, world_size)
 
     def declare_thresholds(self, doc: Document, recorder: Any) -> None:

@@ -243,6 +243,8 @@ class JudgeFilter(Filter):
         return Judge(self.engine, self.criteria, self.max_response_chars, self.seed)
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        if self.engine is None and self.engine_factory is not None:
+            self.engine = self.engine_factory(rank)  # this task's request cache (the model loads when first asked)
         yield from super().run(self._decided(data), rank, world_size)
 
     def declare_thresholds(self, doc: Document, recorder: Any) -> None:

@@ -65,6 +65,8 @@ class PreferencePairs(Filter):
         return Judge(self.engine, self.criteria)
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        if self.engine is None and self.engine_factory is not None:
+            self.engine = self.engine_factory(rank)  # this task's request cache (the model loads when first asked)
         yield from super().run(self._paired(data), rank, world_size)
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:

@@ -138,6 +138,8 @@ class RefusalCheck(Filter):
         return RefusalJudge(self.engine)
 
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        if self.engine is None and self.engine_factory is not None:
+            self.engine = self.engine_factory(rank)  # this task's request cache (the model loads when first asked)
         yield from super().run(self._judged(data), rank, world_size)
 
     def _judged(self, data: Iterable[Document]) -> Iterator[Document]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -62,20 +63,53 @@ class Usage:
     completion_tokens: int = 0
 
 
+def owner(generator: str, lang: str, unit: str, tasks: int) -> int:
+    """The generate task (of `tasks`) that asks about `unit`, one generator's item in one language.
+
+    A stable hash of the item's identity, not its position: a task needs no list of the others'
+    items, and an item keeps its owner when items are added or removed around it. Every later
+    round about the item (its answer, its k samples, its translation's solution) follows it."""
+    digest = hashlib.blake2b(f"{generator}\0{lang}\0{unit}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % tasks
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which items this generate task asks about: those `owner` gives to `rank` of `tasks`."""
+
+    rank: int = 0
+    tasks: int = 1
+
+    def owns(self, generator: str, lang: str, unit: str) -> bool:
+        return self.tasks == 1 or owner(generator, lang, unit, self.tasks) == self.rank
+
+
 class Asker:
     """Sends rounds of prompts to an engine (through the cache) and parses the answers.
 
     `retry_attempt` > 0 re-asks a prompt whose answer failed to parse with a shifted seed, so a
     `--retry-failures` run gets a fresh sample for failures while successes come from the cache.
+    `share`: the items this task asks about; a generator passes its first round's items through
+    `mine` (and per-language work that is not an item through `owns`).
     """
 
-    def __init__(self, engine: Any, model: str, retry_attempt: int = 0):
+    def __init__(self, engine: Any, model: str, retry_attempt: int = 0, share: Share = Share()):
         self.engine = engine
         self.model = model
         self.retry_attempt = retry_attempt
+        self.share = share
         self.failures: list[Failure] = []
         self.usage: dict[str, Usage] = {}
         self.counts: dict[str, dict[str, int]] = {}  # lang -> a generator's own counter -> n
+
+    def mine(self, generator: str, items: list[Item]) -> list[Item]:
+        """The items (of one language) this task asks about, in their order."""
+        return [item for item in items if self.share.owns(generator, item.lang, item.id)]
+
+    def owns(self, generator: str, lang: str, unit: str) -> bool:
+        """Whether this task does `unit`, a piece of work of `generator` in `lang` that is not an item (a
+        whole Self-Instruct pool, a per-language count that one task must add, not every task)."""
+        return self.share.owns(generator, lang, unit)
 
     def count(self, lang: str, name: str, value: int = 1) -> None:
         """Add to a generator's own per-language counter (math's `math.solved`...); the generate step

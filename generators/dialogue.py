@@ -129,7 +129,8 @@ class DialogueGenerator(Generator):
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         lang = normalize_lang(lang)
-        for item, turns in asker.ask(self.name, self.scenarios(lang), self.build_prompt, self.parse, self.sampling):
+        scenarios = asker.mine(self.name, self.scenarios(lang))  # this task's share of the dialogues
+        for item, turns in asker.ask(self.name, scenarios, self.build_prompt, self.parse, self.sampling):
             messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": content}
                         for i, (_, content) in enumerate(turns)]
             extra = {key: item.data[key] for key in ("personas", "speech_event", "common_ground")}

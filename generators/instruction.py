@@ -179,8 +179,9 @@ def parse_response(text: str, request: str, reject_refusals: bool = True) -> str
 
 @dataclasses.dataclass
 class _Pool:
-    """Instructions accepted so far for one language, and the filter that decides novelty."""
+    """Instructions accepted so far for one pool of one language, and the filter that decides novelty."""
 
+    number: int
     novelty: NoveltyFilter
     capacity: int
     accepted: list[Item] = dataclasses.field(default_factory=list)
@@ -197,6 +198,11 @@ class InstructionGenerator(Generator):
     English seed tasks (they show the kind of task; the model writes new ones in the target
     language). `novelty_threshold` is the character-shingle Jaccard (see curation/novelty.py) at
     which a new instruction counts as a near-duplicate of the seeds or of an accepted one.
+
+    `pools`: independent bootstraps per language that share the `count` between them. A pool's rounds
+    build on what it accepted, so a pool is asked about by one generate task; with `pools` at least
+    `llm.tasks`, one language's instructions spread over the tasks. Novelty is checked within a pool
+    (verification's near-duplicate check then sees one task's records).
     """
 
     name = "instruction"
@@ -204,11 +210,14 @@ class InstructionGenerator(Generator):
     def __init__(self, count: int = 20, seeds: list[dict[str, Any]] | list[str] | str | None = None, rounds: int = 3,
                  per_prompt: int = 5, examples_per_prompt: int = 3, novelty_threshold: float = 0.7,
                  response_max_tokens: int = 256, instruction_temperature: float = 1.0, structured: bool = True,
-                 sampling: Sampling | None = None):
+                 pools: int = 1, sampling: Sampling | None = None):
         super().__init__(sampling)
-        if count < 1 or rounds < 1 or per_prompt < 1 or examples_per_prompt < 1:
-            raise RecipeError("count, rounds, per_prompt and examples_per_prompt must be at least 1")
+        if count < 1 or rounds < 1 or per_prompt < 1 or examples_per_prompt < 1 or pools < 1:
+            raise RecipeError("count, rounds, per_prompt, examples_per_prompt and pools must be at least 1")
+        if pools > count:
+            raise RecipeError(f"pools ({pools}) must not exceed count ({count}): each pool makes at least one")
         self.count = count
+        self.pools = pools
         self.rounds = rounds
         self.per_prompt = per_prompt
         self.examples_per_prompt = examples_per_prompt
@@ -225,50 +234,70 @@ class InstructionGenerator(Generator):
         share = math.ceil(missing / (self.rounds - round_no))
         return math.ceil(share / self.per_prompt)
 
+    def _capacities(self) -> list[int]:
+        """How many instructions each pool makes: `count` shared as evenly as it goes."""
+        share, rest = divmod(self.count, self.pools)
+        return [share + (number < rest) for number in range(self.pools)]
+
     def estimate_prompts(self, lang: str) -> int:
-        """Prompts when every list item is accepted: the instruction rounds plus one answer each."""
-        missing, prompts = self.count, 0
-        for round_no in range(self.rounds):
-            asked = self._prompts_in_round(round_no, missing)
-            prompts += asked
-            missing = max(0, missing - asked * self.per_prompt)
+        """Prompts when every list item is accepted: each pool's instruction rounds plus one answer each."""
+        prompts = 0
+        for missing in self._capacities():
+            for round_no in range(self.rounds):
+                asked = self._prompts_in_round(round_no, missing)
+                prompts += asked
+                missing = max(0, missing - asked * self.per_prompt)
         return prompts + self.count
 
     # -- run
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         lang = normalize_lang(lang)
-        pool = _Pool(NoveltyFilter(self.novelty_threshold), self.count)
-        for seed in self.seeds:  # a "new" task that copies a seed is not new
-            pool.novelty.add_if_novel(seed)
+        # A pool's rounds build on what it accepted, and its novelty check covers the whole pool: a pool
+        # is one unit, asked about by one task. The pools a task owns go through their rounds together.
+        pools = [_Pool(number, NoveltyFilter(self.novelty_threshold), capacity)
+                 for number, capacity in enumerate(self._capacities())
+                 if asker.owns(self.name, lang, self._pool_unit(number))]
+        by_number = {pool.number: pool for pool in pools}
+        for pool in pools:
+            for seed in self.seeds:  # a "new" task that copies a seed is not new
+                pool.novelty.add_if_novel(seed)
         for round_no in range(self.rounds):
-            if pool.missing <= 0:
+            items = [item for pool in pools if pool.missing > 0 for item in self._round_items(lang, round_no, pool)]
+            if not items:
                 break
-            items = self._round_items(lang, round_no, pool)
             sampling = phase_sampling(self.sampling, round_no, temperature=self.instruction_temperature,
                                       max_tokens=max(self.sampling.max_tokens, 120 * self.per_prompt),
                                       json_schema=task_list_schema(self.per_prompt) if self.structured else None)
             asker.ask(self.name, items, self.build_prompt,
-                      lambda text, item: self._accept(text, item, pool), sampling)
+                      lambda text, item: self._accept(text, item, by_number[item.data["pool"]]), sampling)
         respond = phase_sampling(self.sampling, max_tokens=self.response_max_tokens)
-        for item, response in asker.ask(self.name, pool.accepted, respond_prompt, parse_item_response, respond):
+        accepted = [item for pool in pools for item in pool.accepted]
+        for item, response in asker.ask(self.name, accepted, respond_prompt, parse_item_response, respond):
             messages = [{"role": "user", "content": item.data["instruction"]},
                         {"role": "assistant", "content": response}]
             yield chat_record(messages, task="instruction", lang=lang, item=item, model=asker.model,
                               extra={"generation_round": item.data["round"]})
 
+    def _pool_unit(self, number: int) -> str:
+        """A pool's name: what decides its task, and the start of its items' ids (none with one pool,
+        so a recipe without `pools` keeps the ids, prompts and cache entries it always had)."""
+        return "pool" if self.pools == 1 else f"pool{number}"
+
     def _round_items(self, lang: str, round_no: int, pool: _Pool) -> list[Item]:
-        """This round's prompts, each with its own deterministic choice of examples. Generated tasks
-        (in the target language) are preferred, but every prompt keeps at least one seed."""
+        """This round's prompts of one pool, each with its own deterministic choice of examples. Generated
+        tasks (in the target language) are preferred, but every prompt keeps at least one seed."""
         generated = [item.data["instruction"] for item in pool.accepted]
+        prefix = "" if self.pools == 1 else f"{self._pool_unit(pool.number)}-"
         items = []
         for prompt_no in range(self._prompts_in_round(round_no, pool.missing)):
-            rng = random.Random(f"{self.sampling.seed}/{lang}/{round_no}/{prompt_no}")
+            rng = random.Random(f"{self.sampling.seed}/{lang}/{prefix}{round_no}/{prompt_no}")
             take_generated = min(len(generated), self.examples_per_prompt - 1)
             examples = rng.sample(generated, take_generated)
             examples += rng.sample(self.seeds, min(len(self.seeds), self.examples_per_prompt - take_generated))
             rng.shuffle(examples)
-            items.append(Item(f"r{round_no}-p{prompt_no}", lang, {"examples": examples, "round": round_no}))
+            items.append(Item(f"{prefix}r{round_no}-p{prompt_no}", lang,
+                              {"examples": examples, "round": round_no, "pool": pool.number}))
         return items
 
     def build_prompt(self, item: Item) -> list[dict[str, str]]:

@@ -185,9 +185,9 @@ class MathGenerator(Generator):
         lang = normalize_lang(lang)
         if not self._runs_for(lang):
             return
-        items = [Item(item.id, lang, dict(item.data)) for item in self._source_items()]
+        items = asker.mine(self.name, [Item(item.id, lang, dict(item.data)) for item in self._source_items()])
         asker.count(lang, "math.attempted", len(items))
-        if self.without_gold:
+        if self.without_gold and asker.owns(self.name, lang, "without_gold"):  # counted once per language
             asker.count(lang, "math.without_gold", self.without_gold)
         questions = self._questions_in(lang, items, asker)
         to_solve = [solve for item in questions for solve in self._solve_items(item, lang)]

@@ -82,7 +82,7 @@ class PreferenceGenerator(Generator):
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         lang = normalize_lang(lang)
-        items = [Item(item.id, lang, dict(item.data)) for item in self._source_items()]
+        items = asker.mine(self.name, [Item(item.id, lang, dict(item.data)) for item in self._source_items()])
         foreign = [item for item in items if self._needs_translation(item, lang)]
         ready = [Item(item.id, lang, {**item.data, "instruction": item.data["source_prompt"]})
                  for item in items if not self._needs_translation(item, lang)]

@@ -158,7 +158,7 @@ class QAGenerator(Generator):
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         lang = normalize_lang(lang)
-        items = self.passages_for(lang)
+        items = asker.mine(self.name, self.passages_for(lang))  # this task's share of the passages
         if self.summarize_first:
             summarize = phase_sampling(self.sampling, 1, max_tokens=160)
             items = [Item(item.id, item.lang, {**item.data, "summary": summary})

@@ -148,11 +148,13 @@ class RetrievalGenerator(Generator):
         never sent to the model: its row could not train with hard negatives."""
         lang = normalize_lang(lang)
         corpus = self.corpus(lang)
-        asked = corpus[:self.max_passages] if self.max_passages is not None else corpus
+        positions = range(min(len(corpus), self.max_passages) if self.max_passages is not None else len(corpus))
+        if asker is not None:  # this generate task's share of the passages (negatives come from all of them)
+            positions = [i for i in positions if asker.owns(self.name, lang, corpus[i]["id"])]
         mined = HardNegativeMiner([p["text"] for p in corpus], self.near_duplicate).mine(
-            range(len(asked)), self.negatives) if self.negatives else [[] for _ in asked]
+            positions, self.negatives) if self.negatives else [[] for _ in positions]
         items = []
-        for passage, negatives in zip(asked, mined, strict=True):
+        for passage, negatives in zip((corpus[i] for i in positions), mined, strict=True):
             query_lang = query_language(passage["id"], lang, list(self.query_codes), self.cross_lingual)
             item = Item(passage["id"], lang, {"passage": passage["text"], "query_lang": query_lang,
                                               "negatives": [corpus[i] for i in negatives]})

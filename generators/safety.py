@@ -93,7 +93,7 @@ class SafetyGenerator(Generator):
         write = phase_sampling(self.sampling, max_tokens=max(self.sampling.max_tokens, 80 * most),
                                json_schema=task_list_schema(most) if self.structured else None)
         requests = [Item(f"{item.id}-{number}", lang, {**item.data, "request": text})
-                    for item, texts in asker.ask(self.name, self._request_items(lang), self.build_prompt,
+                    for item, texts in asker.ask(self.name, asker.mine(self.name, self._request_items(lang)), self.build_prompt,
                                                  self.parse, write)
                     for number, text in enumerate(texts)]
         reply = phase_sampling(self.sampling, 1, max_tokens=self.response_max_tokens)

@@ -1,8 +1,9 @@
 """The generate stage's first step: the recipe's generators for each target language, through the cache.
 
-    generate   GenerateStep: every configured generator for this task's languages, through the
-               request cache; unusable answers go to failures/<task>.jsonl (retried by
-               `curate run --retry-failures`), token counts to the stats
+    generate   GenerateStep: every configured generator for every target language, asking about this
+               task's share of the items (generators.base.owner: a stable hash of an item's
+               identity), through the task's request cache; unusable answers go to
+               failures/<task>.jsonl (retried by `curate run --retry-failures`), token counts to the stats
     verify     filters.verify.VerifyStep: each turn in the target language, no near duplicates
     write      the shard writer, into data/<lang>-<task>/
 
@@ -29,13 +30,13 @@ from datatrove.data import Document
 
 from curation.errors import RecipeError
 from curation.languages import language
-from curation.llm.engines import cached_engine, model_label
+from curation.llm.engines import model_label
 from curation.llm.rounds import run_merged
 from curation.llm.types import Engine, Sampling
 from curation.recipe import GenerateSpec, LLMSpec, Strict
 from curation.steps import CountedStep
 from curation.workfiles import atomic_write_text
-from generators.base import Asker, Generator
+from generators.base import Asker, Generator, Share
 from generators.dialogue import DialogueGenerator
 from generators.instruction import InstructionGenerator
 from generators.math import MathGenerator
@@ -116,27 +117,28 @@ def read_passages(source: str, staging_dir: Path, folder: str, lang: str, limit:
 
 
 class GenerateStep(CountedStep):
-    """The first step of the generate stage: runs the generators for languages[rank::world_size].
+    """The first step of the generate stage: every generator in every language, for this task's share
+    of the items (task `rank` of `world_size` asks about the items `owner` gives it).
 
+    `engine_factory(rank)`: the recipe's model behind task `rank`'s request cache; the stage's later
+    steps that ask the same model get the same factory (one model per task).
     `progress_dir`: where each task rewrites how many prompts it has answered, for the CLI's bar.
     """
 
     name = "generate"
 
-    def __init__(self, spec: GenerateSpec, llm: LLMSpec, languages: dict[str, str], cache_path: str,
-                 failures_dir: str, staging_dir: str, retry_attempt: int = 0, progress_dir: str | None = None,
-                 engine_factory: Callable[[], Engine] | None = None):
+    def __init__(self, spec: GenerateSpec, llm: LLMSpec, languages: dict[str, str],
+                 engine_factory: Callable[[int], Engine], failures_dir: str, staging_dir: str,
+                 retry_attempt: int = 0, progress_dir: str | None = None):
         super().__init__()
         self.spec = spec
         self.llm = llm
         self.languages = languages  # canonical code -> output folder (the user's code)
-        self.cache_path = cache_path
+        self.engine_factory = engine_factory
         self.failures_dir = failures_dir
         self.staging_dir = staging_dir
         self.retry_attempt = retry_attempt
         self.progress_dir = progress_dir
-        # the stage's later steps that ask the same model get the same factory: one model per task
-        self.engine_factory = engine_factory or partial(cached_engine, llm, cache_path)
 
     def generators(self, lang: str) -> list[Generator]:
         """The recipe's tasks as generator objects for one language."""
@@ -152,19 +154,20 @@ class GenerateStep(CountedStep):
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         if data:
             yield from data
-        engine = self.engine_factory()
-        mine = sorted(self.languages)[rank::world_size]
+        engine = self.engine_factory(rank)
+        share = Share(rank, world_size)
         # Every (language, task) generator runs at once and their rounds reach the engine as one
         # batch (curation/llm/rounds.py): small rounds one after another leave vLLM mostly idle.
         askers: list[Asker] = []
         jobs = []
         planned = 0
-        for lang in mine:
+        for lang in sorted(self.languages):
             for generator in self.generators(lang):
-                asker = Asker(None, model_label(self.llm), retry_attempt=self.retry_attempt)
+                asker = Asker(None, model_label(self.llm), retry_attempt=self.retry_attempt, share=share)
                 askers.append(asker)
                 jobs.append(partial(self._generate, generator, lang, asker))
-                planned += generator.estimate_prompts(lang)
+                # this task's even share of the plan: the bar's bound, not a promise (hashing is not even)
+                planned += -(-generator.estimate_prompts(lang) // world_size)
         started = time.perf_counter()
         for doc in run_merged(engine, jobs, after_call=lambda: self.report_progress(rank, askers, planned)):
             yield self.keep_record(doc)

@@ -109,7 +109,7 @@ class TranslateGenerator(Generator):
 
     def generate(self, lang: str, asker: Asker) -> Iterator[Document]:
         lang = normalize_lang(lang)
-        items = [Item(item.id, lang, dict(item.data)) for item in self._source_items()]
+        items = asker.mine(self.name, [Item(item.id, lang, dict(item.data)) for item in self._source_items()])
         translate = phase_sampling(self.sampling, 1, temperature=self.translate_temperature,
                                    max_tokens=max(self.sampling.max_tokens, 512))
         translated = [Item(item.id, lang, {**item.data, "instruction": translation})

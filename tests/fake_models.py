@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from pathlib import Path
 
@@ -49,8 +50,9 @@ class ChattyModel:
     would: preambles, markdown, numbering styles, a near-duplicate, an occasional refusal."""
 
     def __init__(self, refuse: str | None = None, dialogue_turns: int = 6, strict: bool = True,
-                 varied: bool = False, stateless: bool = False):
+                 varied: bool = False, stateless: bool = False, distinct_dialogues: bool = False):
         self.stateless = stateless  # the same prompt gets the same answer in any process (kill tests)
+        self.distinct_dialogues = distinct_dialogues  # each conversation its own lines, chosen by its prompt
         self.varied = varied  # answer a request asked again differently (samples of one prompt differ)
         self.asked: dict[str, int] = {}
         self.next_task = 0
@@ -84,6 +86,10 @@ class ChattyModel:
         if "Write a conversation" in text:
             lines = [f"{'A' if i % 2 == 0 else 'B'}: Sentensi ya {i + 1} katika mazungumzo haya."
                      for i in range(self.dialogue_turns)]
+            if self.distinct_dialogues:
+                chosen = random.Random(hashlib.sha256(text.encode()).hexdigest()).sample(SWAHILI_TASKS,
+                                                                                         self.dialogue_turns)
+                lines = [f"{'A' if i % 2 == 0 else 'B'}: {line}" for i, line in enumerate(chosen)]
             return "Haya ni mazungumzo:\n\n" + "\n".join(lines)
         if "Translate the following text" in text:
             source = text.split("translate it.\n\n", 1)[1].strip()
@@ -149,6 +155,15 @@ class StatelessChattyEngine(FakeEngine):
 
     def __init__(self, model: str = "fake", calls_file: str | None = None, **_: object):
         super().__init__(responder=ChattyModel(strict=False, stateless=True), calls_file=calls_file, model=model)
+
+
+class DistinctStatelessEngine(FakeEngine):
+    """StatelessChattyEngine whose conversations differ from each other (sentences drawn by the prompt), so
+    that verification keeps them all: runs split over tasks can be compared row for row."""
+
+    def __init__(self, model: str = "fake", calls_file: str | None = None, **_: object):
+        super().__init__(responder=ChattyModel(strict=False, stateless=True, distinct_dialogues=True),
+                         calls_file=calls_file, model=model)
 
 
 class PreferenceEngine(FakeEngine):

@@ -11,6 +11,7 @@ import functools
 import itertools
 import math
 import pickle
+from pathlib import Path
 
 import pytest
 from datatrove.data import Document
@@ -183,13 +184,18 @@ def test_long_responses_are_cut_for_scoring_and_flagged():
     assert long_doc.metadata["messages"][-1]["content"] == long_answer  # only the scoring saw the cut
 
 
+def cached_for_task(engine: FakeEngine, folder: Path, rank: int) -> CachedEngine:
+    """An engine factory's answer for task `rank`: the engine behind that task's cache file."""
+    return CachedEngine(engine, RequestCache(folder / f"cache-{rank}.sqlite"))
+
+
 def test_the_cache_makes_a_second_pass_free(tmp_path):
     calls = tmp_path / "calls.jsonl"
     fake = FakeEngine(responder=knowing, calls_file=str(calls))
     docs = [chat(q, a) for q, a in ANSWERS.items()] + [chat("Name a colour.", "Blue is nice")]
 
     # A picklable factory, as an executor ships the step to its workers (the model loads there).
-    cached = functools.partial(CachedEngine, fake, RequestCache(tmp_path / "cache.sqlite"))
+    cached = functools.partial(cached_for_task, fake, tmp_path)
 
     first = ConfidenceFilter(engine_factory=cached, reflection=True, drop_fraction=0.2)
     kept_first = [d.id for d in run(first, docs)]

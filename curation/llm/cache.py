@@ -1,9 +1,13 @@
 """The request cache: a killed run that restarts pays only for requests not yet answered.
 
-Completions are stored in SQLite under the run's output folder, keyed by a hash of (model,
-messages, sampling parameters, seed). SQLite in WAL mode with a busy timeout is safe for the
-executor's parallel tasks on one machine; each task commits after every batch it gets back, so a
-kill loses at most the batch in flight.
+Completions are stored in SQLite, keyed by a hash of (model, messages, sampling parameters, seed).
+Each task of a stage writes a file of its own (`.curate/cache/<stage>-<rank>.sqlite`) and reads
+through to the run's merged cache (`cache/requests.sqlite`), which no task writes: one SQLite file
+written by many tasks needs file locks that network file systems and object storage do not give,
+and many GPU tasks would queue on its one writer. A task commits after every batch it gets back,
+so a kill loses at most the batch in flight, and its rerun (the same rank) finds the rest in its
+own file. `merge_caches` folds the task files into the merged cache when the run ends (and before
+`--fresh` deletes the work folder), so a rerun with another task count finds every answer.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +35,12 @@ CREATE TABLE IF NOT EXISTS completions (
 
 
 class RequestCache:
-    """A key -> Completion store in one SQLite file (opened lazily, so it pickles)."""
+    """A key -> Completion store in one SQLite file (opened lazily, so it pickles). With `read_through`,
+    keys it lacks are looked up in that file too (opened read-only, never written: the merged cache)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_through: str | Path | None = None):
         self.path = Path(path)
+        self.read_through = Path(read_through) if read_through is not None else None
         self._db: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
@@ -48,13 +54,14 @@ class RequestCache:
 
     def get_many(self, keys: list[str], decode: Callable[[str], Any] = Completion.from_json) -> dict[str, Any]:
         """Stored answers by key; `decode` turns the stored JSON back into its type (Completion or ScoreResult)."""
-        found: dict[str, Any] = {}
-        db = self._connect()
-        for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, data in db.execute(f"SELECT key, completion FROM completions WHERE key IN ({marks})", chunk):
-                found[key] = decode(data)
+        found = {key: decode(data) for key, data in _select(self._connect(), keys)}
+        missing = [key for key in keys if key not in found]
+        if missing and self.read_through is not None and self.read_through.exists():
+            merged = sqlite3.connect(f"{self.read_through.resolve().as_uri()}?mode=ro", uri=True, timeout=120)
+            try:
+                found.update((key, decode(data)) for key, data in _select(merged, missing))
+            finally:
+                merged.close()
         return found
 
     def put_many(self, model: str, items: list[tuple[str, Completion | ScoreResult]]) -> None:
@@ -74,7 +81,49 @@ class RequestCache:
             self._db = None
 
     def __getstate__(self) -> dict:
-        return {"path": self.path, "_db": None}
+        return {**self.__dict__, "_db": None}
+
+
+def _select(db: sqlite3.Connection, keys: list[str]) -> Iterator[tuple[str, str]]:
+    """(key, stored JSON) of the keys `db` holds."""
+    for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
+        chunk = keys[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        yield from db.execute(f"SELECT key, completion FROM completions WHERE key IN ({marks})", chunk)
+
+
+def merge_caches(sources: list[Path], into: Path) -> int:
+    """Fold task cache files into the merged cache, then delete them; returns the entries added.
+
+    One process does this when no task runs (finalize, or `--fresh` before it deletes the work
+    folder). The merged file is left in rollback-journal mode, so tasks can open it read-only
+    without creating WAL side files next to it. An entry the merged cache already holds is kept
+    as it is: both answered the same request, and earlier readers were served the first."""
+    into.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(into, timeout=120, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute(SCHEMA)
+        added = 0
+        for source in sources:
+            db.execute("ATTACH DATABASE ? AS task", (str(source),))
+            try:
+                # a task killed between creating its file and its table left nothing to merge
+                if db.execute("SELECT 1 FROM task.sqlite_master WHERE name = 'completions'").fetchone():
+                    with db:
+                        db.execute("BEGIN IMMEDIATE")
+                        before = db.total_changes
+                        db.execute("INSERT OR IGNORE INTO completions SELECT key, model, completion, created "
+                                   "FROM task.completions")
+                        added += db.total_changes - before
+            finally:
+                db.execute("DETACH DATABASE task")
+            # merged twice (a kill between the insert and here) changes nothing: INSERT OR IGNORE
+            for leftover in (source, source.with_name(source.name + "-wal"), source.with_name(source.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+    finally:
+        db.close()
+    return added
 
 
 class CachedEngine:

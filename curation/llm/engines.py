@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from curation.errors import RecipeError
@@ -60,10 +61,12 @@ def build_engine(llm: LLMSpec) -> Engine:
     raise RecipeError(f"llm.engine: unknown engine {llm.engine!r} (vllm, openai or package.module:Class)")
 
 
-def cached_engine(llm: LLMSpec, cache_path: str, engine: Engine | None = None) -> CachedEngine:
-    """The recipe's engine (or `engine`, one already built from `llm`) behind the run's request cache,
-    named by its pinned model label."""
-    cached = CachedEngine(engine or build_engine(llm), RequestCache(cache_path), batch_size=llm.batch_size)
+def cached_engine(llm: LLMSpec, cache_path: str | Path, engine: Engine | None = None,
+                  read_through: str | Path | None = None) -> CachedEngine:
+    """The recipe's engine (or `engine`, one already built from `llm`) behind a request cache (`cache_path`,
+    reading through to `read_through`, the run's merged cache), named by its pinned model label."""
+    cached = CachedEngine(engine or build_engine(llm), RequestCache(cache_path, read_through),
+                          batch_size=llm.batch_size)
     cached.model_name = model_label(llm)
     return cached
 
@@ -74,19 +77,23 @@ class SharedEngine:
     preference pairs, a judge) get their own request-cache wrapper (their own hit counts) around one
     model. Two copies of a model would not fit on a GPU sized for one. The model lives while a step holds
     it (a weak reference here): once the stage's steps let go, it is freed as before, so training after
-    generation in one process finds the GPU empty. Pickles without the model."""
+    generation in one process finds the GPU empty. Pickles without the model.
 
-    def __init__(self, llm: LLMSpec, cache_path: str):
+    `task_cache(rank)`: the cache file the stage's task `rank` writes; every task reads through to
+    `merged_cache` (see curation.llm.cache)."""
+
+    def __init__(self, llm: LLMSpec, task_cache: Callable[[int], Path], merged_cache: str | Path):
         self.llm = llm
-        self.cache_path = cache_path
+        self.task_cache = task_cache
+        self.merged_cache = merged_cache
         self._engine: weakref.ref[Engine] | None = None
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_engine": None}
 
-    def __call__(self) -> CachedEngine:
+    def __call__(self, rank: int = 0) -> CachedEngine:
         engine = self._engine() if self._engine is not None else None
         if engine is None:
             engine = build_engine(self.llm)
             self._engine = weakref.ref(engine)
-        return cached_engine(self.llm, self.cache_path, engine)
+        return cached_engine(self.llm, self.task_cache(rank), engine, read_through=self.merged_cache)
