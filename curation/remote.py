@@ -40,6 +40,7 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
 from curation.errors import RecipeError
+from curation.faults import fault_point
 
 PULLED_MTIME_NS = 946_684_800 * 10**9  # 2000-01-01: the mark of a pulled file (never pushed back)
 PUSH_LOCK = ".curate/mirror-push.lock"  # under the mirror: one machine's pushes take turns
@@ -201,6 +202,7 @@ class RemoteOutput:
                 if batch:
                     self.fs.put([str(self.mirror / rel) for rel in batch], [f"{self.root}/{rel}" for rel in batch])
                     count += len(batch)
+                    fault_point("mirror/pushed")
         return count
 
     @contextlib.contextmanager

@@ -1,0 +1,175 @@
+"""`output: s3://bucket/run` against a real S3-compatible server on loopback (moto's standalone server, in a
+thread of the test process, reached over HTTP by s3fs exactly as an S3 endpoint would be): the run's
+published files, counts and card equal a local folder's, a run killed mid-way resumes from the bucket on
+an empty mirror, and a wrong endpoint or bucket is one line. Nothing is read from the network but it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.cluster_runs import make_inputs
+from tests.conftest import run_cli, write_recipe
+from tests.fault_matrix import ORPHANED_GROUPS, assert_same_output, child_env, kill_group, killed_at
+
+pytest.importorskip("s3fs")
+moto_server = pytest.importorskip("moto.server")
+
+BUCKET = "curate-test"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+               "AWS_EC2_METADATA_DISABLED": "true"}  # never ask an instance metadata service for credentials
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """An S3 server on a free loopback port with one bucket; yields (endpoint URL, an s3fs on it)."""
+    import s3fs
+
+    saved = {key: os.environ.get(key) for key in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    fs = s3fs.S3FileSystem(endpoint_url=endpoint, use_listings_cache=False)
+    fs.mkdir(BUCKET)
+    try:
+        yield endpoint, fs
+    finally:
+        server.stop()
+        for group in ORPHANED_GROUPS:  # what the killed runs left (datatrove's Manager)
+            kill_group(group)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def recipe(tmp_path: Path, output: str, endpoint: str | None = None, mirror: Path | None = None,
+           inputs: Path | None = None) -> Path:
+    """lid + dedup + select over four scripts' texts (exact and near duplicates across files and tasks),
+    read from `inputs` (made under tmp_path when not given: a record's `source` names its file)."""
+    inputs = inputs or tmp_path / "inputs"
+    if not inputs.exists():
+        make_inputs(inputs)
+    spec = {
+        "name": "remote",
+        "output": output,
+        "inputs": [{"path": str(inputs / "*.jsonl"), "id_key": "id"}],
+        "steps": [{"lid": {"keep": ["sw", "ne", "ru", "zh"]}}, {"dedup": {}},
+                  {"select": {"budget": {"*": 2}}}],
+        "executor": {"local": {"tasks": 2, "workers": 1}},
+        "dataset": {"rejects": True, "rows_per_shard": 1},
+    }
+    if endpoint is not None:
+        spec["output_storage"] = {"mirror": str(mirror), "storage_options": {"endpoint_url": endpoint}}
+    name = output.rstrip("/").rsplit("/", 1)[-1]
+    return write_recipe(tmp_path / f"{name}.yaml", spec)
+
+
+def download(fs, prefix: str, into: Path) -> Path:
+    """Everything under s3://<BUCKET>/<prefix>, as files under `into`."""
+    fs.get(f"{BUCKET}/{prefix}/", str(into) + "/", recursive=True)
+    return into
+
+
+@pytest.fixture(scope="module")
+def runs(s3, tmp_path_factory):
+    """The recipe into a local folder and into the bucket (tracing the fault points it reaches)."""
+    endpoint, fs = s3
+    tmp = tmp_path_factory.mktemp("runs")
+    local = run_cli("run", recipe(tmp, str(tmp / "local")))
+    assert local.exit_code == 0, local.output
+    trace = tmp / "trace"
+    os.environ["CURATE_FAULT_TRACE"] = str(trace)
+    try:
+        remote = run_cli("run", recipe(tmp, f"s3://{BUCKET}/reference", endpoint, tmp / "mirror"))
+    finally:
+        del os.environ["CURATE_FAULT_TRACE"]
+    assert remote.exit_code == 0, remote.output
+    return tmp / "local", download(fs, "reference", tmp / "downloaded"), trace.read_text().splitlines()
+
+
+def test_a_run_into_a_bucket_publishes_what_a_local_run_publishes(runs, s3):
+    local, downloaded, _ = runs
+    assert_same_output(downloaded, local, "s3")  # rows, stats counts, card, quarantine and rejects
+    assert json.loads((downloaded / "stats.json").read_text())["accounting"]["ok"]
+    logs = downloaded / ".curate" / "logs"  # datatrove's completions live on the store: a resume reads them
+    assert sorted(p.name for p in (logs / "filter" / "completions").iterdir()) == ["00000", "00001"]
+    assert (logs / "finalize" / "completions" / "00000").exists()
+    assert not (downloaded / ".curate" / "lock").exists(), "the run's lock object was not released"
+    # only what a stage reads is pulled: the mirror's filter-stage inputs are the handoff files, not the shards
+    assert {p.name for p in (downloaded / "data").iterdir()} == {"sw", "ne", "ru", "zh"}
+
+
+@pytest.mark.parametrize("where", ["record/dedup@5", "finalize: all but stats.json pushed"])
+def test_a_run_killed_mid_way_resumes_from_the_bucket_on_an_empty_mirror(runs, s3, tmp_path, where):
+    local, _, trace = runs
+    endpoint, fs = s3
+    if where.startswith("finalize"):  # the last batch a run pushes is stats.json alone: stop just before it
+        point = f"mirror/pushed@{trace.count('mirror/pushed') - 1}"
+    else:
+        point = where
+    prefix = f"killed-{where.split('/')[0].split(':')[0]}"
+    path = recipe(tmp_path, f"s3://{BUCKET}/{prefix}", endpoint, tmp_path / "mirror", local.parent / "inputs")
+    killed_at(path, point)
+    assert not fs.exists(f"{BUCKET}/{prefix}/stats.json"), f"{point}: a killed run looks finished on the store"
+    if where.startswith("finalize"):
+        assert fs.exists(f"{BUCKET}/{prefix}/README.md") and fs.find(f"{BUCKET}/{prefix}/data")
+
+    shutil.rmtree(tmp_path / "mirror")  # resume from another machine: nothing local survives
+    rerun = run_cli("run", path)
+    assert rerun.exit_code == 0, rerun.output
+    assert "taking it over" in rerun.output  # the killed run's lock object, its pid gone
+    assert_same_output(download(fs, prefix, tmp_path / "downloaded"), local, point)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("problem", ["no server", "no bucket"])
+def test_a_wrong_endpoint_or_bucket_is_one_line_before_anything_runs(s3, tmp_path, problem):
+    endpoint, _ = s3
+    if problem == "no server":
+        output, endpoint = f"s3://{BUCKET}/run", f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    else:
+        output = "s3://no-such-bucket/run"
+    result = run_cli("run", recipe(tmp_path, output, endpoint, tmp_path / "mirror"))
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot write the output {output}:"), result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "mirror").exists()  # nothing ran
+
+
+def test_the_bucket_lock_refuses_a_second_run_and_names_its_holder(s3, tmp_path):
+    endpoint, fs = s3
+    fs.pipe_file(f"{BUCKET}/locked/.curate/lock",
+                 json.dumps({"pid": 1, "host": "node-7", "started": "2026-01-01 00:00:00"}).encode())
+    result = run_cli("run", recipe(tmp_path, f"s3://{BUCKET}/locked", endpoint, tmp_path / "mirror"))
+    assert result.exit_code == 2, result.output
+    assert "in use by curate run pid 1 on host node-7" in result.output
+    assert f"delete s3://{BUCKET}/locked/.curate/lock" in result.output
+    assert not fs.exists(f"{BUCKET}/locked/stats.json")
+
+
+def test_report_of_a_run_in_a_bucket_is_rebuilt_there(runs, s3, tmp_path):
+    endpoint, fs = s3
+    fs.rm(f"{BUCKET}/reference/report.html")
+    env = child_env(AWS_ENDPOINT_URL=endpoint)  # a command given a URL takes its endpoint from the environment
+    os.environ["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL"]
+    try:
+        result = run_cli("report", f"s3://{BUCKET}/reference")
+    finally:
+        del os.environ["AWS_ENDPOINT_URL"]
+    assert result.exit_code == 0, result.output
+    assert fs.cat(f"{BUCKET}/reference/report.html").startswith(b"<!DOCTYPE html>")
