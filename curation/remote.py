@@ -38,9 +38,11 @@ from typing import Any
 
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
+from fsspec.core import url_to_fs
 
 from curation.errors import RecipeError
 from curation.faults import fault_point
+from curation.layout import RunLayout
 
 PULLED_MTIME_NS = 946_684_800 * 10**9  # 2000-01-01: the mark of a pulled file (never pushed back)
 PUSH_LOCK = ".curate/mirror-push.lock"  # under the mirror: one machine's pushes take turns
@@ -91,8 +93,6 @@ class RemoteOutput:
     @property
     def fs(self) -> Any:
         if self._fs is None:
-            from fsspec.core import url_to_fs
-
             try:
                 self._fs, self._root = url_to_fs(self.url, **self.storage_options)
             except (ImportError, ValueError) as e:  # no backend for the protocol (s3 needs s3fs)
@@ -326,17 +326,15 @@ def mirrored_pipeline(pipeline: list[PipelineStep], remote: RemoteOutput, extra_
 
 
 def output_layout(output: str, name: str, mirror: str | None = None,
-                  storage_options: dict[str, Any] | None = None) -> Any:
+                  storage_options: dict[str, Any] | None = None) -> RunLayout:
     """The RunLayout of an output: the folder itself, or, for a URL, its mirror with the RemoteOutput."""
-    from curation.layout import RunLayout
-
     if not is_url(output):
         return RunLayout(Path(output))
     folder = Path(mirror).absolute() if mirror else default_mirror(name, output)
     return RunLayout(folder, RemoteOutput(output, folder, storage_options))
 
 
-def recipe_layout(recipe: Any) -> Any:
+def recipe_layout(recipe: Any) -> RunLayout:
     """The RunLayout of a recipe's output (`output` and `output_storage`)."""
     storage = recipe.output_storage
     return output_layout(recipe.output, recipe.name, storage.mirror, storage.storage_options)
@@ -380,7 +378,7 @@ def empty_mirror(remote: RemoteOutput) -> None:
 PUBLISHED = ("stats.json", "README.md", "report.html", "recipe.resolved.yaml")
 
 
-def completed_tasks(layout: Any, stage: str) -> int:
+def completed_tasks(layout: RunLayout, stage: str) -> int:
     """How many tasks of a stage have finished (datatrove's completion files, wherever the logs live)."""
     folder = layout.logs(stage) / "completions"
     if layout.remote is None:
@@ -388,7 +386,7 @@ def completed_tasks(layout: Any, stage: str) -> int:
     return len(layout.remote._listing(layout.remote.relative(folder)))
 
 
-def pull_published(layout: Any, with_data: bool = True) -> None:
+def pull_published(layout: RunLayout, with_data: bool = True) -> None:
     """Bring a finished run's published files (stats.json, card, report, resolved recipe, and data/) into
     the mirror: what `curate push`, `curate train` and `curate report` read."""
     remote = layout.remote
@@ -396,7 +394,7 @@ def pull_published(layout: Any, with_data: bool = True) -> None:
     remote.pull([*wanted, str(layout.output / "data" / "*")] if with_data else wanted)
 
 
-def push_training(layout: Any) -> None:
+def push_training(layout: RunLayout) -> None:
     """After training in the mirror: the adapters and metrics (train/) and stats.json, which records them."""
     remote = layout.remote
     train = layout.output / "train"
@@ -404,7 +402,7 @@ def push_training(layout: Any) -> None:
     remote.push(written, last=[remote.relative(layout.stats)])
 
 
-def command_layout(output: str) -> Any:
+def command_layout(output: str) -> RunLayout:
     """The layout a command given an output (a folder, or a run's URL) works on. A URL's published files are
     pulled into its default mirror first; its file system's options come from the environment
     (AWS_ENDPOINT_URL, AWS_PROFILE...), since the recipe is not at hand."""

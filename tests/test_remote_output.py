@@ -108,7 +108,8 @@ def test_a_run_into_a_bucket_publishes_what_a_local_run_publishes(runs, s3):
     assert {p.name for p in (downloaded / "data").iterdir()} == {"sw", "ne", "ru", "zh"}
 
 
-@pytest.mark.parametrize("where", ["record/dedup@5", "finalize: all but stats.json pushed"])
+@pytest.mark.parametrize("where", ["record/dedup@5", pytest.param(
+    "finalize: all but stats.json pushed", marks=pytest.mark.slow)])  # ~20 s a case on the 2-core machine
 def test_a_run_killed_mid_way_resumes_from_the_bucket_on_an_empty_mirror(runs, s3, tmp_path, where):
     local, _, trace = runs
     endpoint, fs = s3
