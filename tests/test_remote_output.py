@@ -113,10 +113,8 @@ def test_a_run_into_a_bucket_publishes_what_a_local_run_publishes(runs, s3):
 def test_a_run_killed_mid_way_resumes_from_the_bucket_on_an_empty_mirror(runs, s3, tmp_path, where):
     local, _, trace = runs
     endpoint, fs = s3
-    if where.startswith("finalize"):  # the last batch a run pushes is stats.json alone: stop just before it
-        point = f"mirror/pushed@{trace.count('mirror/pushed') - 1}"
-    else:
-        point = where
+    # finalize: the last batch a run pushes is stats.json alone; stop just before it
+    point = f"mirror/pushed@{trace.count('mirror/pushed') - 1}" if where.startswith("finalize") else where
     prefix = f"killed-{where.split('/')[0].split(':')[0]}"
     path = recipe(tmp_path, f"s3://{BUCKET}/{prefix}", endpoint, tmp_path / "mirror", local.parent / "inputs")
     killed_at(path, point)
