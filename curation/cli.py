@@ -323,9 +323,16 @@ def _update_progress(progress: Progress, bars: dict[str, Any], layout: Any) -> N
     """Completed tasks per stage, read from datatrove's completion files (on the store for a URL output)."""
     from curation.remote import completed_tasks
 
+    # Stages run one after another: the first unfinished one is the only one whose count can move (fewer
+    # listings of a store); a finished stage's bar is not asked again.
+    tasks = {task.id: task for task in progress.tasks}
     for stage, bar in bars.items():
+        if tasks[bar].finished:
+            continue
         with contextlib.suppress(OSError):  # the store did not answer this time: the bar waits
             progress.update(bar, completed=completed_tasks(layout, stage))
+        if not tasks[bar].finished:
+            return
 
 
 def _update_prompt_bar(progress: Progress, bar: Any, folder: Path) -> None:
