@@ -229,7 +229,7 @@ def stage_logs_and_pipeline(stage: Stage, layout: RunLayout) -> tuple[Any, list[
     if layout.remote is None:
         return str(layout.logs(stage.name)), stage.pipeline
     remote = layout.remote
-    cache = [str(layout.cache), f"{layout.cache}-wal"] if stage.loads_model else []  # the engine's request cache
+    cache = [str(layout.cache)] if stage.loads_model else []  # the engine's request cache
     if stage.name == "finalize":  # the published files: data/ exactly as rebuilt, stats.json last
         pipeline = mirrored_pipeline(stage.pipeline, remote, cache, mirrored=["data"],
                                      last=[remote.relative(layout.stats)])

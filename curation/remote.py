@@ -31,6 +31,7 @@ import fnmatch
 import hashlib
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -46,7 +47,9 @@ from curation.layout import RunLayout
 
 PULLED_MTIME_NS = 946_684_800 * 10**9  # 2000-01-01: the mark of a pulled file (never pushed back)
 PUSH_LOCK = ".curate/mirror-push.lock"  # under the mirror: one machine's pushes take turns
-SKIPPED_SUFFIXES = (".partial", "-shm", ".lock")  # half-written files, SQLite's shared memory, local locks
+# half-written files, local locks, and SQLite's side files: a database is pushed as one consistent snapshot
+SKIPPED_SUFFIXES = (".partial", ".lock", "-wal", "-shm", "-journal")
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 LOCAL_ONLY = (".curate/logs/",)  # datatrove's logs are the store's already; console.log stays local
 
 
@@ -139,6 +142,8 @@ class RemoteOutput:
         self.fs.get([remote for remote, _ in todo], [str(t) for t in temporary])
         for (_, local), temp in zip(todo, temporary, strict=True):
             os.utime(temp, ns=(PULLED_MTIME_NS, PULLED_MTIME_NS))
+            for side in SQLITE_SIDE_FILES:  # a local database's journal must not be replayed into the store's
+                Path(f"{local}{side}").unlink(missing_ok=True)
             os.replace(temp, local)
         return len(todo)
 
@@ -196,12 +201,13 @@ class RemoteOutput:
         first = [rel for rel in relatives if rel not in set(last)]
         ordered = [first, *[[rel] for rel in last if (self.mirror / rel).is_file()]]
         count = 0
-        with self._push_turn():
+        with self._push_turn(), tempfile.TemporaryDirectory(prefix="curate-push-") as scratch:  # not in the mirror
             for batch in ordered:
-                batch = [rel for rel in batch if (self.mirror / rel).is_file()]
-                if batch:
-                    self.fs.put([str(self.mirror / rel) for rel in batch], [f"{self.root}/{rel}" for rel in batch])
-                    count += len(batch)
+                sources = {rel: _upload_source(self.mirror / rel, Path(scratch)) for rel in batch}
+                sources = {rel: source for rel, source in sources.items() if source is not None}
+                if sources:
+                    self.fs.put([str(p) for p in sources.values()], [f"{self.root}/{rel}" for rel in sources])
+                    count += len(sources)
                     fault_point("mirror/pushed")
         return count
 
@@ -249,6 +255,24 @@ class RemoteOutput:
             raise
         except Exception as e:  # botocore, aiohttp and fsspec each raise their own: all are "cannot write"
             raise RecipeError(f"cannot write the output {self.url}: {one_line(e)}") from None
+
+
+def _upload_source(path: Path, scratch: Path) -> Path | None:
+    """What to upload for a mirror file: the file itself; for an SQLite database (the request cache, which a
+    task may still hold open with a write-ahead log beside it) a consistent copy made by SQLite's backup;
+    None when the file is gone (a task's temporary file)."""
+    if not path.is_file():
+        return None
+    if path.suffix not in (".sqlite", ".db"):
+        return path
+    copy = scratch / f"{path.name}.{len(list(scratch.iterdir()))}"
+    source, target = sqlite3.connect(path), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return copy
 
 
 def _size(path: Path) -> int | None:

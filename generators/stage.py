@@ -151,7 +151,7 @@ class GenerateStep(CountedStep):
 
     def reads(self, rank: int, world_size: int) -> list[str]:
         """The request cache (answers a killed run paid for) and the curated shards (QA passages)."""
-        return [self.cache_path, f"{self.cache_path}-wal", str(Path(self.staging_dir) / "*")]
+        return [self.cache_path, str(Path(self.staging_dir) / "*")]
 
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         if data:

@@ -5,6 +5,7 @@ an empty mirror, and a wrong endpoint or bucket is one line. Nothing is read fro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.cluster_runs import make_inputs
 from tests.conftest import run_cli, write_recipe
@@ -172,3 +174,27 @@ def test_report_of_a_run_in_a_bucket_is_rebuilt_there(runs, s3, tmp_path):
         del os.environ["AWS_ENDPOINT_URL"]
     assert result.exit_code == 0, result.output
     assert fs.cat(f"{BUCKET}/reference/report.html").startswith(b"<!DOCTYPE html>")
+
+
+@pytest.mark.slow  # two runs with generation (~30 s each on the 2-core machine)
+def test_a_run_with_generation_into_a_bucket_equals_a_local_one_and_its_cache_is_one_database(s3, tmp_path):
+    """The generate stage through the bucket: the request cache is pulled before and pushed after as one
+    consistent SQLite file (the fake engine: no model; what is tested is where the files go)."""
+    import sqlite3
+
+    from tests.fault_matrix import matrix_recipe
+
+    endpoint, fs = s3
+    local = run_cli("run", matrix_recipe(tmp_path, "local"))
+    assert local.exit_code == 0, local.output
+    path = matrix_recipe(tmp_path, "remote", output=tmp_path / "local")  # the same fake engine's calls file
+    spec = yaml.safe_load(path.read_text())
+    spec["output"] = f"s3://{BUCKET}/generated"
+    spec["output_storage"] = {"mirror": str(tmp_path / "mirror"), "storage_options": {"endpoint_url": endpoint}}
+    remote = run_cli("run", write_recipe(path, spec))
+    assert remote.exit_code == 0, remote.output
+    downloaded = download(fs, "generated", tmp_path / "downloaded")
+    assert_same_output(downloaded, tmp_path / "local", "generation")
+    assert not fs.exists(f"{BUCKET}/generated/cache/requests.sqlite-wal")
+    with contextlib.closing(sqlite3.connect(downloaded / "cache" / "requests.sqlite")) as cache:
+        assert cache.execute("select count(*) from completions").fetchone()[0] > 0
