@@ -200,3 +200,44 @@ def test_a_run_with_generation_into_a_bucket_equals_a_local_one_and_its_cache_is
     assert not fs.exists(f"{BUCKET}/generated/cache/requests.sqlite-wal")
     with contextlib.closing(sqlite3.connect(downloaded / "cache" / "requests.sqlite")) as cache:
         assert cache.execute("select count(*) from completions").fetchone()[0] > 0
+
+
+def test_the_mirror_pulls_what_it_lacks_and_pushes_only_what_a_task_wrote(s3, tmp_path):
+    """The moves under a task, on the bucket: a pull fetches files the mirror lacks or holds with another
+    size (and drops a stale SQLite journal); the push after sends new and changed files, not pulled ones
+    nor half-written ones; a mirrored folder loses on the store what the mirror no longer has."""
+    from curation.remote import RemoteOutput
+
+    endpoint, fs = s3
+    root = f"{BUCKET}/moves"
+    for name, data in {"work/a.bin": b"aaaa", "work/b.bin": b"bb", "cache/c.sqlite": b"x" * 8,
+                       "data/old.parquet": b"old"}.items():
+        fs.pipe_file(f"{root}/{name}", data)
+    mirror = tmp_path / "mirror"
+    (mirror / "work").mkdir(parents=True)
+    (mirror / "work" / "b.bin").write_bytes(b"BB")  # same size as the store's: trusted, not fetched again
+    (mirror / "cache").mkdir()
+    (mirror / "cache" / "c.sqlite-wal").write_bytes(b"a journal of another database")
+    remote = RemoteOutput(f"s3://{root}", mirror, {"endpoint_url": endpoint})
+
+    assert remote.pull([str(mirror / "work" / "*"), str(mirror / "cache" / "c.sqlite"),
+                        str(mirror / "work" / "missing.bin")]) == 2
+    assert (mirror / "work" / "a.bin").read_bytes() == b"aaaa" and (mirror / "work" / "b.bin").read_bytes() == b"BB"
+    assert not (mirror / "cache" / "c.sqlite-wal").exists()
+
+    before = remote.snapshot()
+    (mirror / "work" / "new.bin").write_bytes(b"new")
+    (mirror / "work" / "b.bin").write_bytes(b"B2!")  # changed
+    (mirror / "work" / "half.bin.partial").write_bytes(b"half")
+    (mirror / "data").mkdir()
+    (mirror / "data" / "new.parquet").write_bytes(b"new")
+    remote.pull([str(mirror / "data" / "old.parquet")])  # pulled while the task ran: not its own
+    written = remote.written_since(before)
+    assert written == ["data/new.parquet", "work/b.bin", "work/new.bin"]
+
+    (mirror / "data" / "old.parquet").unlink()
+    remote.mirror_folder(mirror / "data")
+    remote.push([rel for rel in written if not rel.startswith("data/")])
+    assert sorted(fs.find(f"{root}/data")) == [f"{root}/data/new.parquet"]
+    assert fs.cat(f"{root}/work/b.bin") == b"B2!" and fs.cat(f"{root}/work/new.bin") == b"new"
+    assert not fs.exists(f"{root}/work/half.bin.partial")
