@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import yaml
 
 from tests.cluster_runs import make_inputs
 from tests.conftest import run_cli, write_recipe
-from tests.fault_matrix import ORPHANED_GROUPS, assert_same_output, child_env, kill_group, killed_at
+from tests.fault_matrix import ORPHANED_GROUPS, assert_same_output, kill_group, killed_at
 
 pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
@@ -165,16 +166,14 @@ def test_the_bucket_lock_refuses_a_second_run_and_names_its_holder(s3, tmp_path)
     assert not fs.exists(f"{BUCKET}/locked/stats.json")
 
 
-def test_report_of_a_run_in_a_bucket_is_rebuilt_there(runs, s3, tmp_path):
+def test_report_of_a_run_in_a_bucket_is_rebuilt_there(runs, s3, tmp_path, monkeypatch):
     endpoint, fs = s3
     fs.rm(f"{BUCKET}/reference/report.html")
-    env = child_env(AWS_ENDPOINT_URL=endpoint)  # a command given a URL takes its endpoint from the environment
-    os.environ["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL"]
-    try:
-        result = run_cli("report", f"s3://{BUCKET}/reference")
-    finally:
-        del os.environ["AWS_ENDPOINT_URL"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # a command given a URL takes its endpoint from there
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # its default mirror: under the test's folder
+    result = run_cli("report", f"s3://{BUCKET}/reference")
     assert result.exit_code == 0, result.output
+    assert (tmp_path / "curate-mirror").is_dir()
     assert fs.cat(f"{BUCKET}/reference/report.html").startswith(b"<!DOCTYPE html>")
 
 
@@ -241,3 +240,28 @@ def test_the_mirror_pulls_what_it_lacks_and_pushes_only_what_a_task_wrote(s3, tm
     assert sorted(fs.find(f"{root}/data")) == [f"{root}/data/new.parquet"]
     assert fs.cat(f"{root}/work/b.bin") == b"B2!" and fs.cat(f"{root}/work/new.bin") == b"new"
     assert not fs.exists(f"{root}/work/half.bin.partial")
+
+
+def test_push_of_a_run_in_a_bucket_uploads_its_published_files_to_the_hub(runs, s3, tmp_path, monkeypatch):
+    """`curate push s3://...`: the run's published files are pulled from the bucket and land on a loopback
+    Hub byte for byte (the endpoint of the bucket from AWS_ENDPOINT_URL: the recipe is not at hand)."""
+    import huggingface_hub.constants as constants
+
+    from tests.hub_server import FakeHub
+
+    local, downloaded, _ = runs
+    endpoint, _ = s3
+    token = "hf_remoteTEST0k3nZq8xVb3kLm0pRt7uWy"
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "hf-home" / "token"))
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setenv("HF_TOKEN", token)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with FakeHub(token=token, user="curator") as hub:
+        result = run_cli("push", f"s3://{BUCKET}/reference", "--repo-id", "curator/remote", "--endpoint", hub.url)
+        assert result.exit_code == 0, result.output
+        landed = hub.materialize("curator/remote", tmp_path / "landed")
+    published = sorted(p.relative_to(downloaded).as_posix() for p in (downloaded / "data").rglob("*.parquet"))
+    assert published and all((landed / rel).read_bytes() == (downloaded / rel).read_bytes() for rel in published)
+    assert (landed / "README.md").read_bytes() == (downloaded / "README.md").read_bytes()
+    assert not (landed / ".curate").exists()
