@@ -125,7 +125,7 @@ def schema() -> None:
 
 @app.command("train")
 def train_command(
-    output: Annotated[Path, typer.Argument(help="A run's output folder (its data/ is the training data).")],
+    output: Annotated[str, typer.Argument(help="A run's output folder or URL (its data/ is the training data).")],
     base: Annotated[str, typer.Option(help="Base model: bundled, a local folder or a Hub id.")] = "bundled",
     lang: Annotated[list[str] | None, typer.Option(
         help="Train on this language's configs only (the folder code; repeatable).")] = None,
@@ -153,7 +153,22 @@ def train_command(
                          max_steps=max_steps, lora_r=lora_r, samples=samples, method=method, beta=beta)
     except ValidationError as e:
         _fail(RecipeError("; ".join(f"--{'-'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())))
-    _train(output, spec)
+    layout = _command_layout(output)
+    _train(layout.output, spec)
+    if layout.remote is not None:
+        from curation.remote import push_training
+
+        push_training(layout)
+
+
+def _command_layout(output: str) -> Any:
+    """The run a command works on: a folder, or a URL's published files pulled into a local mirror."""
+    from curation.remote import command_layout
+
+    try:
+        return command_layout(output)
+    except CurateError as e:
+        _fail(e)
 
 
 def _train(output: Path, spec: Any, after_run: bool = False) -> None:
@@ -197,7 +212,7 @@ def _training_table(results: dict[str, dict[str, Any]]) -> Table:
 
 @app.command("push")
 def push_command(
-    output: Annotated[Path, typer.Argument(help="A run's output folder (holds stats.json, README.md and data/).")],
+    output: Annotated[str, typer.Argument(help="A run's output folder or URL (holds stats.json, README.md, data/).")],
     repo_id: Annotated[str, typer.Option("--repo-id", help="The dataset repo: `user/name` or `org/name`.")],
     private: Annotated[bool, typer.Option(
         "--private", help="Create the repo private; an existing public repo is refused.")] = False,
@@ -212,7 +227,7 @@ def push_command(
 
     Example: `curate push out/quickstart --repo-id me/quickstart-sample --private`
     """
-    _push(output, repo_id, private=private, endpoint=endpoint, revision=revision)
+    _push(_command_layout(output).output, repo_id, private=private, endpoint=endpoint, revision=revision)
 
 
 def _push(output: Path, repo_id: str, *, private: bool, endpoint: str | None, revision: str,
@@ -261,7 +276,7 @@ def lid_command(
 
 
 @app.command()
-def report(output: Annotated[Path, typer.Argument(help="A run's output folder (holds stats.json).")]) -> None:
+def report(output: Annotated[str, typer.Argument(help="A run's output folder or URL (holds stats.json).")]) -> None:
     """(Re)build report.html from a run's stats.json.
 
     Example: `curate report out/quickstart`
@@ -269,9 +284,14 @@ def report(output: Annotated[Path, typer.Argument(help="A run's output folder (h
     from curation.errors import InputError
     from curation.report import write_report
 
-    if not (output / "stats.json").exists():
+    layout = _command_layout(output)
+    if not layout.stats.exists():
         _fail(InputError(f"{output}: no stats.json (not a curate output folder, or the run has not finished)"))
-    console.print(f"wrote {write_report(output)}")
+    written = write_report(layout.output)
+    if layout.remote is not None:
+        layout.remote.push([layout.remote.relative(written)])
+        written = layout.remote.url_of(written)
+    console.print(f"wrote {written}", highlight=False)
 
 
 @contextlib.contextmanager
@@ -299,11 +319,20 @@ def _reset_datatrove_logging() -> None:
     logger.add(lambda message: sys.stderr.write(message), level="WARNING", format="{level}: {message}")
 
 
-def _update_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path]) -> None:
-    """Completed tasks per stage, read from datatrove's completion files."""
+def _update_progress(progress: Progress, bars: dict[str, Any], layout: Any) -> None:
+    """Completed tasks per stage, read from datatrove's completion files (on the store for a URL output)."""
+    from curation.remote import completed_tasks
+
+    # Stages run one after another: the first unfinished one is the only one whose count can move (fewer
+    # listings of a store); a finished stage's bar is not asked again.
+    tasks = {task.id: task for task in progress.tasks}
     for stage, bar in bars.items():
-        completions = dirs[stage] / "completions"
-        progress.update(bar, completed=len(list(completions.iterdir())) if completions.exists() else 0)
+        if tasks[bar].finished:
+            continue
+        with contextlib.suppress(OSError):  # the store did not answer this time: the bar waits
+            progress.update(bar, completed=completed_tasks(layout, stage))
+        if not tasks[bar].finished:
+            return
 
 
 def _update_prompt_bar(progress: Progress, bar: Any, folder: Path) -> None:
@@ -344,12 +373,12 @@ def _plain_progress_line(progress: Progress, seconds: float) -> str:
     return f"progress {clock}: " + ", ".join(done_of(task) for task in progress.tasks)
 
 
-def _watch_progress(progress: Progress, bars: dict[str, Any], dirs: dict[str, Path], done: threading.Event,
+def _watch_progress(progress: Progress, bars: dict[str, Any], layout: Any, done: threading.Event,
                     prompts: tuple[Any, Path] | None = None, plain_every: float | None = None) -> None:
     started = printed = time.monotonic()
     # Every 2 s at most: a busy Python thread slows in-process vLLM on a CPU.
     while not done.wait(min(2.0, plain_every or 2.0)):
-        _update_progress(progress, bars, dirs)
+        _update_progress(progress, bars, layout)
         if prompts is not None:
             _update_prompt_bar(progress, *prompts)
         if plain_every is not None and time.monotonic() - printed >= plain_every:
@@ -404,14 +433,16 @@ def run(
     """
     from curation.compile import compile_recipe
     from curation.inputs import expand_inputs
-    from curation.layout import RunLayout
     from curation.pipeline import make_executors, next_retry_attempt, prepare_output, start_ray, start_retry
+    from curation.remote import recipe_layout
 
     started = time.time()
     try:
         parsed = _load(recipe, set_)
         files = expand_inputs(parsed.inputs)
-        layout = RunLayout(Path(parsed.output))
+        layout = recipe_layout(parsed)
+        if layout.remote is not None:
+            layout.remote.check_writable()  # a wrong endpoint, bucket or credential: one line, nothing ran
         retry_attempt = next_retry_attempt(layout, fresh) if retry_failures else 0
         # Everything `curate validate` checks is checked before the output folder is touched: a recipe
         # refused here (exit 2, nothing ran) leaves no run behind that its corrected version would clash with.
@@ -429,10 +460,11 @@ def run(
                 start_ray(parsed)
         except CurateError as e:
             _fail(e)
-        console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.output}")
+        console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.where}",
+                      highlight=False)
         _execute(stages, executors, layout, debug, lock)
         if parsed.executor.kind == "slurm":
-            console.print(f"submitted to Slurm; stats.json appears in {layout.output} when the finalize job ends")
+            console.print(f"submitted to Slurm; stats.json appears in {layout.where} when the finalize job ends")
             return
         _finish(parsed, layout, started)
 
@@ -440,9 +472,9 @@ def run(
 @contextlib.contextmanager
 def _holding(layout: Any):
     """Hold the output folder's lock for the rest of the command (training and pushing included)."""
-    from curation.runlock import OutputLock
+    from curation.runlock import output_lock
 
-    lock = OutputLock(layout)
+    lock = output_lock(layout)
     try:
         note = lock.acquire()
     except CurateError as e:
@@ -467,7 +499,7 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, 
                    layout.generation_progress)
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
-                               args=(progress, bars, {s.name: layout.logs(s.name) for s in stages}, done, prompts,
+                               args=(progress, bars, layout, done, prompts,
                                      _plain_progress_every()))
     _reset_datatrove_logging()
     try:
@@ -476,7 +508,7 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, 
             executors[-1].run()
             done.set()
             watcher.join()
-            _update_progress(progress, bars, {s.name: layout.logs(s.name) for s in stages})
+            _update_progress(progress, bars, layout)
             if prompts is not None:
                 _update_prompt_bar(progress, *prompts)
     except CurateError as e:
@@ -486,7 +518,7 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, 
         if debug:
             raise
         if not lock.in_place():  # the folder was deleted (or moved) under the run: its task logs went with it
-            err_console.print(f"[red]error:[/red] the output folder {layout.output} disappeared during the run "
+            err_console.print(f"[red]error:[/red] the output folder {layout.where} disappeared during the run "
                               f"({e.__class__.__name__}: {escape(str(e))}); rerun to start again.", highlight=False)
             raise typer.Exit(1) from None
         err_console.print(f"[red]error:[/red] the run failed ({e.__class__.__name__}: {escape(str(e))}). "
@@ -498,21 +530,31 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, 
 
 def _finish(parsed: Any, layout: Any, started: float) -> None:
     """The end-of-run summary and accounting check, then the recipe's train and push blocks."""
+    if layout.remote is not None:  # finalize may have run on another machine: the published files, here
+        from curation.remote import pull_published
+
+        pull_published(layout, with_data=parsed.train is not None or parsed.push is not None)
     stats = json.loads(layout.stats.read_text())
     console.print(_summary_table(stats))
     console.print(_languages_table(stats))
-    console.print(f"quarantined: {stats['quarantine']['total']}  ({layout.quarantine})")
+    quarantine = layout.remote.url_of(layout.quarantine) if layout.remote is not None else layout.quarantine
+    console.print(f"quarantined: {stats['quarantine']['total']}  ({quarantine})", highlight=False)
     if stats["llm_cache"]["by_step"]:
         steps = ", ".join(f"{step} {n}" for step, n in stats["llm_cache"]["by_step"].items())
         console.print(f"LLM request cache: {stats['llm_cache']['hits']} request(s) answered from the cache ({steps})")
     if stats["confusable_pairs"]:
         pairs = ", ".join(f"{pair} {n}" for pair, n in list(stats["confusable_pairs"].items())[:6])
         console.print(f"confusable language pairs (LID top-2 close, not merged): {pairs}")
-    console.print(f"done in {time.time() - started:.1f}s -> {layout.output}  (stats.json, report.html, README.md, data/)")
+    console.print(f"done in {time.time() - started:.1f}s -> {layout.where}  (stats.json, report.html, README.md, data/)",
+                  highlight=False)
     if not stats["accounting"]["ok"]:
         _fail(AccountingError("the numbers do not add up: " + "; ".join(stats["accounting"]["problems"])))
     if parsed.train is not None:
         _train(layout.output, parsed.train, after_run=True)
+        if layout.remote is not None:
+            from curation.remote import push_training
+
+            push_training(layout)
     if parsed.push is not None:
         push = parsed.push
         _push(layout.output, push.repo_id, private=push.private, endpoint=push.endpoint, revision=push.revision,

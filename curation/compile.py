@@ -61,6 +61,7 @@ from curation.recipe import (
     StepSpec,
     Strict,
 )
+from curation.remote import recipe_layout
 from curation.shards import ShardWriter
 from curation.stats import CountedStepRef, Finalize
 from curation.steps import CountedStep, Filter, RedactingJsonlWriter, SideOutputs
@@ -280,6 +281,9 @@ class IntermediateReader(PipelineStep):
         super().__init__()
         self.docs_dir = docs_dir
 
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        return [str(Path(self.docs_dir) / f"{rank:05d}.jsonl.gz")]
+
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         path = Path(self.docs_dir) / f"{rank:05d}.jsonl.gz"
         if not path.exists():  # a task whose records were all dropped writes no file
@@ -457,5 +461,4 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
 def plan(recipe: Recipe) -> tuple[list[SourceFile], list[Stage]]:
     """Check inputs and compile, without running anything (what `curate plan` prints)."""
     files = expand_inputs(recipe.inputs)
-    layout = RunLayout(Path(recipe.output))
-    return files, compile_recipe(recipe, files, layout)
+    return files, compile_recipe(recipe, files, recipe_layout(recipe))

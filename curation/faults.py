@@ -20,6 +20,7 @@ The points (a name says where, never which record):
     dedup/band, select/language   the deciding stages' loops
     llm/stored                    an answered batch of LLM requests is in the request cache
     publish/shard                 finalize linked one Parquet shard into data/
+    mirror/pushed                 a batch of a task's files is on the output's store (an output URL)
 """
 
 from __future__ import annotations

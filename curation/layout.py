@@ -12,12 +12,19 @@
         cache/             each task's own request cache (<stage>-<rank>.sqlite), merged into cache/ by finalize
         progress/ logs/ fingerprint inputs.json retry_attempt
         lock               held by the `curate run` writing here (curation.runlock)
+
+An output URL (s3://bucket/run) has the same layout in a local mirror folder, and `remote` says where
+the run really lives (curation.remote): the paths here are then the mirror's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from curation.remote import RemoteOutput
 
 
 def config_folder(folder: str, task: str | None) -> str:
@@ -33,9 +40,10 @@ def config_language(config: str) -> str:
 
 @dataclass
 class RunLayout:
-    """Every path a run uses, derived from the output folder."""
+    """Every path a run uses, derived from the output folder (the mirror's, when `remote` is set)."""
 
     output: Path
+    remote: RemoteOutput | None = None
     work: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +52,11 @@ class RunLayout:
 
     def logs(self, stage: str) -> Path:
         return self.work / "logs" / stage
+
+    @property
+    def where(self) -> str:
+        """The output as the user named it: the folder, or the URL of a remote output."""
+        return self.remote.url if self.remote is not None else str(self.output)
 
     def handoff(self, number: int) -> Path:
         """Where the `number`-th stage that hands records on leaves them (docs, docs-2, ...)."""

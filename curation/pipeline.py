@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
 from curation.llm.cache import merge_caches
 from curation.recipe import Recipe, dump_resolved
+from curation.remote import RUN_ID, RemoteOutput, claim_mirror, empty_mirror, mirrored_pipeline
 from curation.workfiles import atomic_write_json
 
 
@@ -31,29 +33,67 @@ def prepare_output(recipe: Recipe, files: list[SourceFile], layout: RunLayout, f
     if fresh:
         delete_earlier_run(layout)
     fingerprint = recipe.fingerprint()
-    if layout.fingerprint.exists() and layout.fingerprint.read_text().strip() != fingerprint:
+    earlier = read_run_state(layout, layout.fingerprint)
+    if earlier is not None and earlier.strip() != fingerprint:
         raise RecipeError(
-            f"{layout.output} holds a run of a different recipe (or task count); resuming would mix the two. "
+            f"{layout.where} holds a run of a different recipe (or task count); resuming would mix the two. "
             "Pass --fresh to start over, or choose another output folder."
         )
     identities = input_identities(recipe.inputs, files)
     check_inputs_unchanged(layout, identities)
+    if layout.remote is not None:
+        start_remote_run(layout.remote)
     layout.work.mkdir(parents=True, exist_ok=True)
     layout.fingerprint.write_text(fingerprint)
     atomic_write_json(layout.inputs, identities)  # whole or not at all: the next run parses it
     (layout.output / "recipe.resolved.yaml").write_text(dump_resolved(recipe), encoding="utf-8")
     # The finalize stage always runs again: it is cheap and rebuilds data/ and stats from the task files.
-    shutil.rmtree(layout.logs("finalize") / "completions", ignore_errors=True)
+    remove_completions(layout, ["finalize"], "completions")
+    if layout.remote is not None:
+        layout.remote.push([layout.remote.relative(path) for path in
+                            (layout.fingerprint, layout.inputs, layout.output / "recipe.resolved.yaml")])
+
+
+def read_run_state(layout: RunLayout, path: Path) -> str | None:
+    """A run-state file's text (fingerprint, inputs.json, retry_attempt), from the store when the output is
+    a URL (the mirror may be another machine's, or gone); None when there is none."""
+    if layout.remote is None:
+        return path.read_text() if path.exists() else None
+    try:
+        return layout.remote.fs.cat_file(layout.remote.remote_path(path)).decode()
+    except FileNotFoundError:
+        return None
+
+
+def start_remote_run(remote: RemoteOutput) -> None:
+    """Give a new run on the store its id (a resume keeps the earlier one) and make this machine's mirror its."""
+    id_path = f"{remote.root}/{RUN_ID}"
+    if not remote.fs.exists(id_path):
+        remote.fs.pipe_file(id_path, uuid.uuid4().hex.encode())
+    claim_mirror(remote)
+
+
+def remove_completions(layout: RunLayout, stages: list[str], kind: str) -> None:
+    """Delete stages' datatrove `completions` (or `stats`) folders, wherever the logs live."""
+    for stage in stages:
+        folder = layout.logs(stage) / kind
+        shutil.rmtree(folder, ignore_errors=True)
+        if layout.remote is not None:
+            layout.remote.delete([layout.remote.relative(folder)])
 
 
 def delete_earlier_run(layout: RunLayout) -> None:
     """What `--fresh` deletes: the earlier run's published data, stats and side outputs, and its work files
     but the lock this run holds (deleted, a new lock file would be a second lock, free for another run).
     The request cache stays: answers a stopped run's tasks paid for are merged into it first."""
-    if layout.task_caches.is_dir():
-        merge_caches(sorted(layout.task_caches.glob("*.sqlite")), layout.cache)
-    targets = [layout.output / name for name in ("data", "quarantine", "rejects", "stats.json", "README.md",
-                                                 "recipe.resolved.yaml")]
+    keep_task_answers(layout)
+    names = ("data", "quarantine", "rejects", "stats.json", "README.md", "recipe.resolved.yaml")
+    if layout.remote is not None:  # the store's run, and the whole mirror (it may hold any run's files)
+        remote = layout.remote
+        remote.delete([*names, ".curate"], keep=[remote.relative(layout.lock)])
+        empty_mirror(remote)
+        return
+    targets = [layout.output / name for name in names]
     targets += [path for path in layout.work.glob("*") if path != layout.lock]
     for target in targets:
         if target.is_dir():
@@ -62,15 +102,30 @@ def delete_earlier_run(layout: RunLayout) -> None:
             target.unlink()
 
 
+def keep_task_answers(layout: RunLayout) -> None:
+    """Merge the task request caches a stopped run left into the run's cache (on a store: pulled first,
+    the merged cache pushed back), so `--fresh` never pays twice for an answer."""
+    remote = layout.remote
+    if remote is not None:
+        remote.pull([str(layout.cache), str(layout.task_caches / "*")])
+    sources = sorted(layout.task_caches.glob("*.sqlite")) if layout.task_caches.is_dir() else []
+    if not sources:
+        return
+    merge_caches(sources, layout.cache)
+    if remote is not None:
+        remote.push([remote.relative(layout.cache)])
+
+
 def check_inputs_unchanged(layout: RunLayout, identities: dict[str, dict[str, Any]]) -> None:
     """Resuming reads only what the finished tasks have not read: over inputs that changed since, a rerun
     would publish the old records (or a mix) and look complete. Say what changed instead."""
-    if not layout.inputs.exists():  # a new run, or one from before curate recorded its inputs: nothing to compare
+    earlier = read_run_state(layout, layout.inputs)
+    if earlier is None:  # a new run, or one from before curate recorded its inputs: nothing to compare
         return
-    changes = input_changes(json.loads(layout.inputs.read_text()), identities)
+    changes = input_changes(json.loads(earlier), identities)
     if changes:
         shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
-        raise InputError(f"inputs changed since the last run into {layout.output} ({shown}): "
+        raise InputError(f"inputs changed since the last run into {layout.where} ({shown}): "
                          "rerun with --fresh to start over")
 
 
@@ -93,18 +148,20 @@ def input_changes(before: dict[str, dict[str, Any]], now: dict[str, dict[str, An
 def next_retry_attempt(layout: RunLayout, fresh: bool) -> int:
     """The attempt number `--retry-failures` runs as. Only reads: the recipe compiles with it before
     anything in the output folder is touched."""
-    if fresh or not layout.retry_attempt.exists():  # --fresh deletes the earlier attempts with the rest
+    earlier = None if fresh else read_run_state(layout, layout.retry_attempt)
+    if earlier is None:  # --fresh deletes the earlier attempts with the rest
         return 1
-    return int(layout.retry_attempt.read_text()) + 1
+    return int(earlier) + 1
 
 
 def start_retry(layout: RunLayout, attempt: int) -> None:
     """Prepare `--retry-failures`: the generate stage runs again (answered requests come from the
     cache, failed ones are asked again with a new seed)."""
     layout.retry_attempt.write_text(str(attempt))
-    for stage in ("generate", "finalize"):
-        shutil.rmtree(layout.logs(stage) / "completions", ignore_errors=True)
-        shutil.rmtree(layout.logs(stage) / "stats", ignore_errors=True)
+    if layout.remote is not None:
+        layout.remote.push([layout.remote.relative(layout.retry_attempt)])
+    remove_completions(layout, ["generate", "finalize"], "completions")
+    remove_completions(layout, ["generate", "finalize"], "stats")
 
 
 def start_ray(recipe: Recipe) -> None:
@@ -183,29 +240,46 @@ def current_venv_activate() -> str | None:
     return str(activate) if sys.prefix != sys.base_prefix and activate.is_file() else None
 
 
+def stage_logs_and_pipeline(stage: Stage, layout: RunLayout) -> tuple[Any, list[Any]]:
+    """A stage's datatrove logging dir and pipeline: as compiled for a local output; for a URL, the logs on
+    the store and the pipeline between a pull and a push of the mirror (curation.remote)."""
+    if layout.remote is None:
+        return str(layout.logs(stage.name)), stage.pipeline
+    remote = layout.remote
+    cache = [str(layout.cache)] if stage.loads_model else []  # the engine's request cache
+    if stage.name == "finalize":  # the published files: data/ exactly as rebuilt, stats.json last; the task
+        # caches it merged into the run's cache (and deleted) leave the store too
+        task_caches = [str(layout.cache), str(layout.task_caches / "*")]
+        pipeline = mirrored_pipeline(stage.pipeline, remote, task_caches, mirrored=["data", remote.relative(layout.task_caches)],
+                                     last=[remote.relative(layout.stats)])
+    else:
+        pipeline = mirrored_pipeline(stage.pipeline, remote, cache)
+    return remote.logging_dir(layout.logs(stage.name)), pipeline
+
+
 def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> list[Any]:
     """One datatrove executor per stage, each depending on the previous one."""
     spec = recipe.executor
     executors: list[Any] = []
     previous = None
     for stage in stages:
-        logging_dir = str(layout.logs(stage.name))
+        logging_dir, pipeline = stage_logs_and_pipeline(stage, layout)
         if spec.kind == "local":
             workers = spec.local.workers or min(stage.tasks, os.cpu_count() or 1)
             if stage.max_workers:
                 workers = min(workers, stage.max_workers)
-            executor = LocalPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
+            executor = LocalPipelineExecutor(pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
                                              logging_dir=logging_dir, depends=previous)
         elif spec.kind == "ray":
             from datatrove.executor.ray import RayPipelineExecutor  # imports ray: an optional extra
 
-            executor = RayPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=spec.ray.workers,
+            executor = RayPipelineExecutor(pipeline, tasks=stage.tasks, workers=spec.ray.workers,
                                            cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
                                            gpus_per_task=model_task_gpus(recipe, stage, spec.ray.gpus_per_model_task),
                                            logging_dir=logging_dir, depends=previous)
         else:
             s = spec.slurm
-            executor = SlurmPipelineExecutor(stage.pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,
+            executor = SlurmPipelineExecutor(pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,
                                              cpus_per_task=s.cpus_per_task, mem_per_cpu_gb=s.mem_per_cpu_gb,
                                              gpus_per_task=model_task_gpus(recipe, stage, s.gpus_per_model_task),
                                              workers=s.workers, sbatch_args=slurm_sbatch_args(s),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from datatrove.data import Document
 
@@ -45,6 +46,14 @@ class PositionalFilter(Filter):
     @abstractmethod
     def keep_at(self, position: int, doc: Document) -> bool | tuple[bool, str]:
         """The verdict on `doc`, the record at `position` of this task's stream (`Filter.keep`'s answer)."""
+
+    def decision_files(self, rank: int) -> list[Path]:
+        """The files `load_decisions(rank)` reads (pulled first when the output is a URL)."""
+        return []
+
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        """What this task reads that earlier stages wrote: its rank's meta and decisions."""
+        return [str(self.files.meta(rank)), *map(str, self.decision_files(rank))]
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
         return self.keep_at(self._position, doc)

@@ -713,6 +713,18 @@ class TrainSpec(Strict):
     seed: int = 0
 
 
+class OutputStorage(Strict):
+    """Where a run whose `output` is a URL (s3://bucket/run, any fsspec URL) works, and how it reaches the store."""
+
+    mirror: str | None = Field(None, description="The local folder each task works in (pulls what its stage reads, "
+                               "pushes what it wrote); null: <temp dir>/curate-mirror/<name>-<hash of the URL>. "
+                               "Deleting it is always safe.")
+    storage_options: dict[str, Any] = Field(default_factory=dict, description="fsspec options for the output's "
+                                            "file system (s3fs: endpoint_url, profile...). Credentials belong in "
+                                            "the usual variables (AWS_ACCESS_KEY_ID...): this block is saved with "
+                                            "the run.")
+
+
 class PushSpec(Strict):
     """Publish the output (shards, card, report, stats) to the Hugging Face Hub after the run."""
 
@@ -726,7 +738,9 @@ class PushSpec(Strict):
 
 class Recipe(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-    output: str = Field(description="Output folder (relative paths are relative to the working directory).")
+    output: str = Field(description="Output folder (relative paths are relative to the working directory), or a "
+                        "URL (s3://bucket/run): see `output_storage`.")
+    output_storage: OutputStorage = Field(default_factory=OutputStorage)
     inputs: list[InputSpec] = Field(default_factory=list, description="Sources to curate (may be empty "
                                     "when the recipe only generates).")
     steps: list[StepSpec] = Field(default_factory=list)
@@ -768,13 +782,19 @@ class Recipe(Strict):
             raise ValueError(f"each step type may appear once; repeated: {', '.join(repeated)}")
         return self
 
+    @model_validator(mode="after")
+    def _storage_for_urls(self) -> Recipe:
+        if "://" not in self.output and self.output_storage != OutputStorage():
+            raise ValueError("`output_storage` applies to an output URL (s3://bucket/run); `output` is a local folder")
+        return self
+
     def step(self, kind: str) -> Strict | None:
         return next((s.config for s in self.steps if s.kind == kind), None)
 
     def fingerprint(self) -> str:
         """A hash of everything that changes the output (not the executor): resume is only safe when equal."""
         # Training and publishing read the output; they do not change it.
-        data = self.model_dump(mode="json", exclude={"executor", "train", "push"})
+        data = self.model_dump(mode="json", exclude={"executor", "train", "push", "output_storage"})
         data["tasks"] = self.executor.tasks  # doc identity between stages depends on the task count
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

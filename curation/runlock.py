@@ -112,6 +112,75 @@ class OutputLock:
         self.release()
 
 
+class ObjectLock:
+    """The lock of an output on object storage (`output: s3://...`): the object `.curate/lock`, created only
+    where none exists (a conditional PUT, `If-None-Match: *`, which S3 and its look-alikes honour), holding
+    the same text as the file lock. Nothing releases it when its holder dies: a lock of a dead process of
+    this host is taken over, one of another host is reported with the command that removes it."""
+
+    def __init__(self, layout: RunLayout):
+        self.layout = layout
+        self.remote = layout.remote
+        self._text: bytes | None = None
+
+    @property
+    def _path(self) -> str:
+        return self.remote.remote_path(self.layout.lock)
+
+    def acquire(self) -> str | None:
+        text = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode()
+        note = None
+        if not self._create(text):
+            previous = self._holder()
+            if previous and _holder_alive(previous):
+                raise OutputInUseError(in_use_message(self.layout, previous) + (
+                    f" (if that run is gone, delete {self.remote.url_of(self.layout.lock)})"
+                    if previous.get("host") != socket.gethostname() else ""))
+            with contextlib.suppress(FileNotFoundError):  # a dead run's lock: take it over
+                self.remote.fs.rm(self._path)
+            if not self._create(text):  # another run took it over first
+                raise OutputInUseError(in_use_message(self.layout, self._holder()))
+            note = (f"{self.layout.where}: the run of pid {previous.get('pid')} on host {previous.get('host')} "
+                    f"since {previous.get('started')} ended without releasing its lock; taking it over")
+        self._text = text
+        return note
+
+    def _create(self, text: bytes) -> bool:
+        try:
+            self.remote.fs.pipe_file(self._path, text, mode="create")
+        except FileExistsError:
+            return False
+        return True
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            holder = json.loads(self.remote.fs.cat_file(self._path) or b"{}")
+        except FileNotFoundError:
+            return {}
+        except ValueError:
+            return {"pid": "?", "host": "?", "started": "?"}
+        return holder if isinstance(holder, dict) else {}
+
+    def release(self) -> None:
+        if self._text is not None and self.in_place():
+            with contextlib.suppress(OSError):
+                self.remote.fs.rm(self._path)
+        self._text = None
+
+    def in_place(self) -> bool:
+        """Is the lock object still this run's (not deleted with the output under it)?"""
+        try:
+            return self._text is not None and self.remote.fs.cat_file(self._path) == self._text
+        except OSError:
+            return False
+
+
+def output_lock(layout: RunLayout) -> OutputLock | ObjectLock:
+    """The lock of an output: flock on a folder, a conditionally created object on a store."""
+    return ObjectLock(layout) if layout.remote is not None else OutputLock(layout)
+
+
 def _hold(lock: OutputLock) -> None:
     global _fork_hook
     _HELD.add(lock)
@@ -124,7 +193,7 @@ def in_use_message(layout: RunLayout, holder: dict[str, Any]) -> str:
     """The one line a refused run prints; the holder may not have written its text yet."""
     who = (f"curate run pid {holder.get('pid')} on host {holder.get('host')} since {holder.get('started')}"
            if holder else "another curate run")
-    return f"{layout.output} is in use by {who}; wait for it or stop it"
+    return f"{layout.where} is in use by {who}; wait for it or stop it"
 
 
 def _flock(handle: IO[str]) -> Literal["locked", "held", "unsupported"]:

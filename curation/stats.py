@@ -322,6 +322,14 @@ class Finalize(PipelineStep):
         self.chains = chains
         self.folder_langs = folder_langs
 
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        """Every stage's staged shards, task stats, sketches, quarantine and decontamination counts."""
+        layout = self.layout
+        return [str(layout.staging / "*"), str(layout.work / "logs" / "*" / "stats" / "*"),
+                str(layout.distributions() / "*"), str(layout.quarantine / "*"),
+                str(layout.decontamination / "index.json"), str(layout.decontamination / "found" / "*"),
+                str(layout.stats)]
+
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         layout = self.layout
         merge_task_caches(layout)

@@ -325,6 +325,10 @@ class Decontaminate(Filter):
         self._found.setdefault(found.benchmark, set()).add(found.item)
         return False, "contaminated"
 
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        """The index the index stage wrote (its meta and every benchmark's arrays)."""
+        return [str(Path(self.folder) / INDEX_META), str(Path(self.folder) / "*" / "*")]
+
     def run(self, data: Iterable[Document], rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         yield from super().run(data, rank, world_size)
         # after the last record: which items this task found (the card says how many of each benchmark leaked)

@@ -360,6 +360,15 @@ class DedupBuckets(PipelineStep):
         self.jaccard_threshold = jaccard_threshold
         self.containment = containment
 
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        """Every first-stage task's meta, records and shingles, this task's bands (and fingerprints)."""
+        signatures = Path(self.work_dir) / "signatures"
+        wanted = [signatures / "meta" / "*", signatures / "docs" / "*", signatures / "shingles" / "*"]
+        wanted += [signatures / "bands" / f"{band:03d}" / "*" for band in range(rank, self.config.num_bands, world_size)]
+        if self.containment is not None and rank == 1 % world_size:
+            wanted.append(signatures / "fingerprints" / "*")
+        return [str(path) for path in wanted]
+
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
         files = _DedupFiles(self.work_dir)
         sig_ranks = len(files.metas())
@@ -481,6 +490,12 @@ class DedupClusters(PipelineStep):
         super().__init__()
         self.work_dir = work_dir
 
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        """Every first-stage task's meta and records, and every bucket task's edges."""
+        root = Path(self.work_dir)
+        return [str(root / "signatures" / "meta" / "*"), str(root / "signatures" / "docs" / "*"),
+                str(root / "edges" / "*")]
+
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
         if world_size != 1:
             raise RecipeError(f"DedupClusters runs as exactly 1 task, got {world_size}")
@@ -581,6 +596,9 @@ class DedupFilter(PositionalFilter):
         self.work_dir = work_dir
         self._removed: dict[int, int] = {}
         self._cluster_of: dict[int, tuple[int, int]] = {}
+
+    def decision_files(self, rank: int) -> list[Path]:
+        return [self.files.clusters(rank)]
 
     def load_decisions(self, rank: int) -> None:
         with np.load(self.files.clusters(rank)) as clusters:

@@ -254,6 +254,10 @@ class SelectDecide(PipelineStep):
             return self.budget
         return self.budget.get(lang.split("_")[0], self.budget.get("*", 0))
 
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        """Every candidates task's files and meta."""
+        return [str(Path(self.work_dir) / "candidates" / "*")]
+
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
         if world_size != 1:
             raise RecipeError(f"SelectDecide runs as exactly 1 task, got {world_size}")
@@ -341,6 +345,9 @@ class SelectFilter(PositionalFilter):
         self.work_dir = work_dir
         self._selected: set[int] = set()
         self._near: set[int] = set()
+
+    def decision_files(self, rank: int) -> list[Path]:
+        return [self.files.decisions(rank)]
 
     def load_decisions(self, rank: int) -> None:
         with np.load(self.files.decisions(rank)) as decisions:

@@ -151,6 +151,10 @@ class GenerateStep(CountedStep):
             built.append(build_generator(name, task, sampling_of(self.spec), passages))
         return built
 
+    def reads(self, rank: int, world_size: int) -> list[str]:
+        """The request cache (answers a killed run paid for) and the curated shards (QA passages)."""
+        return [self.cache_path, str(Path(self.staging_dir) / "*")]
+
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         if data:
             yield from data
