@@ -152,8 +152,9 @@ class GenerateStep(CountedStep):
         return built
 
     def reads(self, rank: int, world_size: int) -> list[str]:
-        """The request cache (answers a killed run paid for) and the curated shards (QA passages)."""
-        return [self.cache_path, str(Path(self.staging_dir) / "*")]
+        """The curated shards (QA passages). The request cache every model stage reads is pulled by the
+        stage (curation.pipeline), since the engine, not this step, opens it."""
+        return [str(Path(self.staging_dir) / "*")]
 
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         if data:
