@@ -9,7 +9,7 @@
         decontaminate/     the benchmark n-gram index, and the items each task found
         shards/            staged Parquet shards, published into data/ by finalize
         distributions/     per-task score and length sketches for the report
-        progress/ logs/ fingerprint inputs.json retry_attempt
+        progress/ logs/ fingerprint inputs.json retry_attempt push.json
         lock               held by the `curate run` writing here (curation.runlock)
 """
 
@@ -112,6 +112,11 @@ class RunLayout:
     @property
     def lock(self) -> Path:
         return self.work / "lock"
+
+    @property
+    def push_result(self) -> Path:
+        """What a cluster run's push stage did (url, files uploaded and skipped, commits), for the CLI to print."""
+        return self.work / "push.json"
 
     @property
     def retry_attempt(self) -> Path:
