@@ -173,3 +173,33 @@ def test_a_ray_run_pushes_to_the_hub_without_a_follow_up_command(tmp_path, recip
     assert "RecipeError" in refused.output and "task_00000.log" in refused.output
     assert load_stats(output)["accounting"]["ok"]
     assert TOKEN not in json.dumps(load_stats(output)) + (output / ".curate" / "push.json").read_text()
+
+
+@pytest.mark.slow  # a local Ray, two train tasks side by side on the bundled model (~60 s on 2 cores)
+def test_a_ray_train_stage_trains_an_adapter_per_language_in_its_own_task(tmp_path, recipe_file, ray_with_hub_env):
+    pytest.importorskip("trl", reason="training is installed by `make install`")
+    pytest.importorskip("gguf", reason="the bundled model needs the llm extra")
+    (tmp_path / "in").mkdir()
+    pairs = {"sw": ("Taja tunda namba {i} unalolipenda na ueleze kwa nini.",
+                    "Ninapenda embe, tunda namba {i}, kwa sababu ni tamu sana na lina rangi ya njano."),
+             "ru": ("Назовите фрукт номер {i}, который вам нравится, и объясните почему.",
+                    "Я люблю манго, фрукт номер {i}, потому что он очень сладкий и жёлтый.")}
+    for lang, (question, answer) in pairs.items():
+        write_jsonl(tmp_path / "in" / f"{lang}.jsonl",
+                    [{"instruction": question.format(i=i), "output": answer.format(i=i)} for i in range(6)])
+    executor = {"ray": {"tasks": 1, "cpus_per_task": 1, "mem_per_cpu_gb": 1, "gpus_per_model_task": 0}}
+    train = {"mode": "per_language", "languages": ["sw", "ru"], "max_steps": 2, "lora_r": 4, "samples": 0}
+    result = run_cli("run", recipe_file(cluster_recipe(tmp_path, executor, train=train)))
+    assert result.exit_code == 0, result.output
+
+    output = tmp_path / "after"
+    logs = output / ".curate" / "logs" / "train"
+    assert len(list((logs / "completions").iterdir())) == 2  # one task per language
+    trained_by = [json.loads((logs / "stats" / f"{rank:05d}.json").read_text())[0]["stats"] for rank in (0, 1)]
+    assert trained_by == [{"adapters": 1, "adapter ru": 1}, {"adapters": 1, "adapter sw": 1}]  # name order
+    training = load_stats(output)["training"]  # both tasks' metrics: neither wrote over the other
+    assert set(training) == {"sw", "ru"}
+    for lang in ("sw", "ru"):
+        assert (output / "train" / lang / "adapter" / "adapter_model.safetensors").exists()
+        assert [e["step"] for e in training[lang]["loss_curve"]] == [1, 2]
+    assert "training" in result.output  # the CLI shows the stage's table
