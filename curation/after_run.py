@@ -69,9 +69,8 @@ class TrainStep(PipelineStep):
 
         results = train(layout.output, self.spec, log_step, rank=rank, world_size=world_size)
         self.stat_update("adapters", value=len(results))  # in the task's stats file: which task trained what
-        for adapter in results:
-            self.stat_update(f"adapter {adapter}")
         for adapter, metrics in results.items():
+            self.stat_update(f"adapter {adapter}")
             logger.info("trained %s: held-out loss %s -> %s", adapter, metrics["held_out_loss_before"],
                         metrics["held_out_loss_after"])
         yield from ()

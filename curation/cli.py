@@ -489,7 +489,7 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, 
                 _update_prompt_bar(progress, *prompts)
     except CurateError as e:
         done.set()
-        _fail(_unbalanced_accounts(layout) or e)
+        _fail(e)
     except Exception as e:  # a task crashed: say where to look, not a traceback
         done.set()
         if debug:
@@ -503,15 +503,6 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, 
         raise typer.Exit(1) from None
     finally:
         _reset_datatrove_logging()
-
-
-def _unbalanced_accounts(layout: Any) -> AccountingError | None:
-    """Exit 3, not 1, when a cluster's train or push stage refused a run whose numbers do not add up."""
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        accounting = json.loads(layout.stats.read_text())["accounting"]
-        if not accounting["ok"]:
-            return AccountingError("the numbers do not add up: " + "; ".join(accounting["problems"]))
-    return None
 
 
 def _finish(parsed: Any, layout: Any, started: float) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
 
 from curation.compile import Stage
-from curation.errors import CurateError, InputError, RecipeError
+from curation.errors import AccountingError, CurateError, InputError, RecipeError
 from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
 from curation.recipe import Recipe, dump_resolved
@@ -185,8 +185,11 @@ def run_ray_stages(stages: list[Stage], executors: list[Any]) -> None:
         unfinished = executor.get_incomplete_ranks(range(executor.world_size))
         if unfinished:
             log = Path(executor.logging_dir.path) / "logs" / f"task_{unfinished[0]:05d}.log"
-            raise CurateError(f"stage {stage.name}: {len(unfinished)} of {executor.world_size} task(s) failed "
-                              f"({failure_line(log)}); task log: {log}; rerun to resume")
+            raised = failure_line(log)
+            # a train or push task that refused a run whose numbers do not add up: exit 3, as locally
+            kind = AccountingError if raised.startswith("curation.errors.AccountingError") else CurateError
+            raise kind(f"stage {stage.name}: {len(unfinished)} of {executor.world_size} task(s) failed "
+                       f"({raised}); task log: {log}; rerun to resume")
 
 
 def failure_line(task_log: Path) -> str:

@@ -113,6 +113,38 @@ def test_a_failed_tasks_exception_is_read_from_its_log(tmp_path):
     assert failure_line(tmp_path / "missing.log") == "no task log"
 
 
+def test_ray_stages_stop_at_the_first_failed_one_and_an_accounting_refusal_exits_3(tmp_path):
+    """Stand-ins for datatrove's Ray executors, which return normally when a task raised: only the
+    control flow is under test here (the real executor is in the Ray tests below)."""
+    from types import SimpleNamespace
+
+    from curation.errors import AccountingError
+    from curation.pipeline import run_ray_stages
+
+    class Stage:
+        world_size = 1
+
+        def __init__(self, name: str, raises: str | None = None):
+            self.name, self.raises, self.ran = name, raises, False
+            self.logging_dir = SimpleNamespace(path=str(tmp_path / name))
+
+        def run(self) -> None:
+            self.ran = True
+            (tmp_path / self.name / "logs").mkdir(parents=True)
+            if self.raises:
+                (tmp_path / self.name / "logs" / "task_00000.log").write_text(f"Traceback ...\n{self.raises}\n")
+            else:
+                (tmp_path / self.name / "completions").mkdir()
+
+        def get_incomplete_ranks(self, ranks) -> list[int]:
+            return [] if (tmp_path / self.name / "completions").exists() else list(ranks)
+
+    stages = [Stage("finalize"), Stage("push", "curation.errors.AccountingError: not pushing: ..."), Stage("next")]
+    with pytest.raises(AccountingError, match="stage push: 1 of 1 task"):
+        run_ray_stages(stages, stages)
+    assert [s.ran for s in stages] == [True, True, False]
+
+
 # --- a real Ray run
 
 
