@@ -42,6 +42,7 @@ import contextlib
 import json
 import math
 import random
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from loguru import logger
 
 from curation.compile import compile_recipe
 from curation.inputs import expand_inputs
@@ -298,6 +300,8 @@ def main() -> None:
     parser.add_argument("--replica-tok-s", type=float, default=None, help="a measured GPU replica's tok/s")
     parser.add_argument("--json", type=Path, default=None, help="also write the measurements here")
     args = parser.parse_args()
+    logger.remove()  # datatrove's per-stage banners and stats: the tables below are the output
+    logger.add(sys.stderr, level="WARNING", format="{level}: {message}")
 
     print(f"corpus: {'FLORES-200 dev' if (args.flores / 'swh_Latn.dev').exists() else 'made-up words'}")
     with tempfile.TemporaryDirectory() as tmp:
