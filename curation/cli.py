@@ -462,9 +462,11 @@ def run(
             _fail(e)
         console.print(f"[bold]curate run[/bold] {parsed.name}: {len(files)} input file(s) -> {layout.where}",
                       highlight=False)
-        _execute(stages, executors, layout, debug, lock)
+        _execute(stages, executors, layout, debug, lock, ray=parsed.executor.kind == "ray")
         if parsed.executor.kind == "slurm":
-            console.print(f"submitted to Slurm; stats.json appears in {layout.where} when the finalize job ends")
+            after = [s.name for s in stages if s.name in ("train", "push")]
+            then = f"; then the {' and '.join(after)} job(s)" if after else ""
+            console.print(f"submitted to Slurm; stats.json appears in {layout.where} when the finalize job ends{then}")
             return
         _finish(parsed, layout, started)
 
@@ -487,8 +489,11 @@ def _holding(layout: Any):
         lock.release()
 
 
-def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, lock: Any) -> None:
-    """Run the stages (the last executor waits for the ones it depends on) with progress bars."""
+def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, lock: Any, ray: bool = False) -> None:
+    """Run the stages (the last executor waits for the ones it depends on; on Ray one after another,
+    stopping at a failed one) with progress bars."""
+    from curation.pipeline import run_ray_stages
+
     log_path = layout.work / "logs" / "console.log"
     progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), console=console, transient=False)
@@ -505,13 +510,17 @@ def _execute(stages: list[Any], executors: list[Any], layout: Any, debug: bool, 
     try:
         with progress, (contextlib.nullcontext() if debug else _stderr_to(log_path)):
             watcher.start()
-            executors[-1].run()
+            if ray:
+                run_ray_stages(stages, executors)
+            else:
+                executors[-1].run()
             done.set()
             watcher.join()
             _update_progress(progress, bars, layout)
             if prompts is not None:
                 _update_prompt_bar(progress, *prompts)
     except CurateError as e:
+        done.set()
         _fail(e)
     except Exception as e:  # a task crashed: say where to look, not a traceback
         done.set()
@@ -549,6 +558,9 @@ def _finish(parsed: Any, layout: Any, started: float) -> None:
                   highlight=False)
     if not stats["accounting"]["ok"]:
         _fail(AccountingError("the numbers do not add up: " + "; ".join(stats["accounting"]["problems"])))
+    if parsed.executor.kind != "local":  # train and push ran as stages (curation/after_run.py)
+        _report_after_run_stages(parsed, layout, stats)
+        return
     if parsed.train is not None:
         _train(layout.output, parsed.train, after_run=True)
         if layout.remote is not None:
@@ -559,6 +571,16 @@ def _finish(parsed: Any, layout: Any, started: float) -> None:
         push = parsed.push
         _push(layout.output, push.repo_id, private=push.private, endpoint=push.endpoint, revision=push.revision,
               token=os.environ.get(push.token_env) or None, after_run=True)
+
+
+def _report_after_run_stages(parsed: Any, layout: Any, stats: dict[str, Any]) -> None:
+    """What the train and push stages of a cluster run did (a resumed run shows the earlier outcome)."""
+    if parsed.train is not None and stats.get("training"):
+        console.print(_training_table(stats["training"]))
+    if parsed.push is not None and layout.push_result.exists():
+        pushed = json.loads(layout.push_result.read_text())
+        console.print(f"pushed: {len(pushed['uploaded'])} file(s) uploaded, {len(pushed['skipped'])} already there, "
+                      f"commits {pushed['commits']} -> {pushed['url']}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

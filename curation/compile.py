@@ -11,6 +11,8 @@
     generate  generators -> verify -> [refusal check] -> [preference pairs] -> [confidence, judge] -> shards
               (with `generate`)
     finalize  HF layout, stats.json (checked), dataset card, report
+    train     (Slurm/Ray, with `train`) LoRA adapters, one task (and GPU) per adapter
+    push      (Slurm/Ray, with `push`) the output to the Hub, one task
 
 STEP_TYPES is the one place a recipe step type is wired: its recipe model, the class that runs it
 (built with the model's fields as keyword arguments, so a setting is spelled in the model and the
@@ -40,6 +42,7 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
+from curation.after_run import PushStep, TrainStep
 from curation.errors import InputError, RecipeError
 from curation.inputs import SourceFile, expand_inputs
 from curation.languages import normalize_lang
@@ -65,6 +68,7 @@ from curation.remote import recipe_layout
 from curation.shards import ShardWriter
 from curation.stats import CountedStepRef, Finalize
 from curation.steps import CountedStep, Filter, RedactingJsonlWriter, SideOutputs
+from curation.train import adapter_tasks
 from filters.confidence import ConfidenceFilter
 from filters.decontaminate import BuildDecontaminationIndex, Decontaminate
 from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
@@ -91,6 +95,7 @@ class Stage:
     tasks: int
     max_workers: int | None = None  # stages that load a model run llm.tasks of them at once
     loads_model: bool = False  # a step asks the recipe's model: on a cluster its tasks get GPUs
+    trains: bool = False  # the train stage (cluster executors): its tasks get GPUs too
 
 
 @dataclass(frozen=True)
@@ -455,7 +460,31 @@ def compile_recipe(recipe: Recipe, files: list[SourceFile], layout: RunLayout, r
             stage.loads_model = True
     finalize = Finalize(recipe, layout, [s.name for s in stages], chains, folder_langs)
     stages.append(Stage("finalize", [finalize], 1))
+    return stages + after_run_stages(recipe, layout)
+
+
+def after_run_stages(recipe: Recipe, layout: RunLayout) -> list[Stage]:
+    """On Slurm and Ray, the `train:` and `push:` blocks as stages after finalize, so a cluster run needs
+    no follow-up command (curation/after_run.py). The local executor runs them in the CLI process."""
+    if recipe.executor.kind == "local":
+        return []
+    stages = []
+    if recipe.train is not None:
+        tasks = adapter_tasks(recipe.train, published_languages(recipe))
+        stages.append(Stage("train", [TrainStep(str(layout.output), recipe.train)], tasks, trains=True))
+    if recipe.push is not None:
+        stages.append(Stage("push", [PushStep(str(layout.output), recipe.push)], 1))
     return stages
+
+
+def published_languages(recipe: Recipe) -> list[str] | None:
+    """The language folders a run can publish when the recipe fixes them (the LID keep-list and the
+    generate languages), or None when curated records may be in any language."""
+    lid = recipe.step("lid")
+    curated = list(lid.keep) if lid is not None and lid.keep else None
+    if recipe.inputs and curated is None:
+        return None
+    return sorted(set(curated or []) | set(recipe.generate.languages if recipe.generate is not None else []))
 
 
 def plan(recipe: Recipe) -> tuple[list[SourceFile], list[Stage]]:

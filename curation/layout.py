@@ -10,7 +10,7 @@
         shards/            staged Parquet shards, published into data/ by finalize
         distributions/     per-task score and length sketches for the report
         cache/             each task's own request cache (<stage>-<rank>.sqlite), merged into cache/ by finalize
-        progress/ logs/ fingerprint inputs.json retry_attempt
+        progress/ logs/ fingerprint inputs.json retry_attempt push.json
         lock               held by the `curate run` writing here (curation.runlock)
 
 An output URL (s3://bucket/run) has the same layout in a local mirror folder, and `remote` says where
@@ -135,6 +135,11 @@ class RunLayout:
     @property
     def lock(self) -> Path:
         return self.work / "lock"
+
+    @property
+    def push_result(self) -> Path:
+        """What a cluster run's push stage did (url, files uploaded and skipped, commits), for the CLI to print."""
+        return self.work / "push.json"
 
     @property
     def retry_attempt(self) -> Path:

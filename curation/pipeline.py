@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
 
 from curation.compile import Stage
-from curation.errors import InputError, RecipeError
+from curation.errors import AccountingError, CurateError, InputError, RecipeError
 from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
 from curation.llm.cache import merge_caches
@@ -49,6 +50,7 @@ def prepare_output(recipe: Recipe, files: list[SourceFile], layout: RunLayout, f
     (layout.output / "recipe.resolved.yaml").write_text(dump_resolved(recipe), encoding="utf-8")
     # The finalize stage always runs again: it is cheap and rebuilds data/ and stats from the task files.
     remove_completions(layout, ["finalize"], "completions")
+    forget_changed_after_run_stages(recipe, layout)
     if layout.remote is not None:
         layout.remote.push([layout.remote.relative(path) for path in
                             (layout.fingerprint, layout.inputs, layout.output / "recipe.resolved.yaml")])
@@ -80,6 +82,22 @@ def remove_completions(layout: RunLayout, stages: list[str], kind: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         if layout.remote is not None:
             layout.remote.delete([layout.remote.relative(folder)])
+
+
+def forget_changed_after_run_stages(recipe: Recipe, layout: RunLayout) -> None:
+    """A cluster run's finished train or push stage is skipped on resume, but the fingerprint leaves the
+    `train:` and `push:` blocks out (they do not change the data): when a block changed since its stage
+    ran (more steps, another repo), that stage runs again. Training then resumes from its checkpoint."""
+    for stage, block in (("train", recipe.train), ("push", recipe.push)):
+        settings = block.model_dump_json() if block is not None else ""
+        marker = layout.logs(stage) / "settings.json"
+        if read_run_state(layout, marker) not in (None, settings):
+            remove_completions(layout, [stage], "completions")
+        if block is not None and recipe.executor.kind != "local":
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(settings)
+            if layout.remote is not None:  # the logs (completions) live on the store: so does the marker
+                layout.remote.push([layout.remote.relative(marker)])
 
 
 def delete_earlier_run(layout: RunLayout) -> None:
@@ -160,8 +178,10 @@ def start_retry(layout: RunLayout, attempt: int) -> None:
     layout.retry_attempt.write_text(str(attempt))
     if layout.remote is not None:
         layout.remote.push([layout.remote.relative(layout.retry_attempt)])
-    remove_completions(layout, ["generate", "finalize"], "completions")
-    remove_completions(layout, ["generate", "finalize"], "stats")
+    # train and push (cluster stages) run again too: the data they read may change, as after a local run
+    stages = ["generate", "finalize", "train", "push"]
+    remove_completions(layout, stages, "completions")
+    remove_completions(layout, stages, "stats")
 
 
 def start_ray(recipe: Recipe) -> None:
@@ -217,9 +237,40 @@ def one_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def run_ray_stages(stages: list[Stage], executors: list[Any]) -> None:
+    """Run Ray stages one after another, stopping at the first that left a task unfinished.
+
+    datatrove's Ray executor logs a task that raised and returns as if the stage were done, and a stage
+    whose dependency did not finish polls it every two minutes, forever: chained by `depends=` alone, a
+    failed stage hangs the run, and a failed last stage (push) looks like success."""
+    for stage, executor in zip(stages, executors, strict=True):
+        executor.run()
+        unfinished = executor.get_incomplete_ranks(range(executor.world_size))
+        if unfinished:
+            log = Path(executor.logging_dir.path) / "logs" / f"task_{unfinished[0]:05d}.log"
+            raised = failure_line(log)
+            # a train or push task that refused a run whose numbers do not add up: exit 3, as locally
+            kind = AccountingError if raised.startswith("curation.errors.AccountingError") else CurateError
+            raise kind(f"stage {stage.name}: {len(unfinished)} of {executor.world_size} task(s) failed "
+                       f"({raised}); task log: {log}; rerun to resume")
+
+
+def failure_line(task_log: Path) -> str:
+    """The exception a datatrove task log ends with (`curation.errors.RecipeError: ...`), or a pointer to it."""
+    try:
+        lines = task_log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no task log"
+    raised = [line.strip() for line in lines if re.match(r"^[\w.]+(Error|Exception|Interrupt)\b.*", line.strip())]
+    return raised[-1] if raised else "see the task log"
+
+
 def model_task_gpus(recipe: Recipe, stage: Stage, configured: int | None) -> int:
     """GPUs a cluster task of `stage` asks for: none unless it runs the recipe's model; then the recipe's
-    `gpus_per_model_task`, or one vLLM replica's worth (a served model needs none here)."""
+    `gpus_per_model_task`, or one vLLM replica's worth (a served model needs none here). A train task
+    trains one adapter on one GPU (`gpus_per_model_task: 0` trains on the node's CPUs)."""
+    if stage.trains:
+        return 1 if configured is None else min(configured, 1)
     if not stage.loads_model:
         return 0
     if configured is not None:

@@ -19,6 +19,7 @@ preference) and reward margin, before (the base model: loss ln 2, margin 0) and 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import math
@@ -26,13 +27,11 @@ import shutil
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from datasets import Dataset, concatenate_datasets
-from datasets.utils.logging import disable_progress_bar
 
 from curation.errors import InputError, RecipeError
 from curation.faults import fault_point
@@ -90,6 +89,8 @@ def _datasets(output: Path, languages: list[str] | None, columns: list[str], pre
         if (not languages or code in languages) and _is_preference_config(files) == preference \
                 and _has_columns(files, columns):
             shards[code][labels.get(folder.name, code)] += [str(f) for f in files]
+    from datasets import Dataset, concatenate_datasets  # ~3 s to import: only when training runs
+
     cache = str(output / ".curate" / "train-cache")
     by_lang = {}
     for code, by_target in sorted(shards.items()):
@@ -120,6 +121,8 @@ def split(records: Any, held_out: float, seed: int) -> tuple[Any, Any]:
 def mix(train_by_lang: dict[str, Any], weights: dict[str, float], seed: int) -> Any:
     """One training dataset where language L's records appear `weights[L]` times on average: whole
     repeats, then a seeded sample for the fraction (0.5 keeps half, 2.5 repeats twice and adds half)."""
+    from datasets import concatenate_datasets
+
     parts = []
     for lang, records in sorted(train_by_lang.items()):
         weight = weights.get(lang, 1.0)
@@ -138,9 +141,23 @@ def plan_runs(by_lang: dict[str, Any], spec: TrainSpec) -> list[tuple[str, dict[
     return [("all", by_lang)]
 
 
-def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None = None) -> dict[str, dict[str, Any]]:
+def adapter_tasks(spec: TrainSpec, languages: list[str] | None) -> int:
+    """How many tasks a cluster's train stage runs: one per language with `per_language` when the
+    languages are known before the run (`train.languages`, else the recipe's `languages`), else one.
+    Each task trains its share of the adapters (`train(rank=, world_size=)`), so a guess that is
+    too high leaves a task idle and one too low makes a task train two adapters: never one skipped."""
+    if spec.mode != "per_language":
+        return 1
+    known = spec.languages or languages
+    return max(1, len(set(known))) if known else 1
+
+
+def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None = None,
+          rank: int = 0, world_size: int = 1) -> dict[str, dict[str, Any]]:
     """Train the adapters `spec` asks for on the run's chat records; returns (and writes) their metrics.
-    `progress(adapter, step, max_steps, loss)` is called after every logged optimizer step."""
+    `progress(adapter, step, max_steps, loss)` is called after every logged optimizer step. With
+    `world_size` > 1 (a cluster's train stage) this call trains every `world_size`-th adapter from
+    `rank` on, in name order."""
     spec = spec or TrainSpec()
     _quiet_libraries()
     dpo = spec.method == "dpo"
@@ -155,12 +172,13 @@ def train(output: Path, spec: TrainSpec | None = None, progress: Progress | None
         raise RecipeError(f"train.weights: no {'pairs' if dpo else 'chat records'} in {', '.join(unknown)} "
                           f"(have: {', '.join(sorted(by_lang))})")
     results = {}
-    for name, languages in plan_runs(by_lang, spec):
+    for name, languages in plan_runs(by_lang, spec)[rank::world_size]:
         report = (lambda step, total, loss, name=name: progress(name, step, total, loss)) if progress else None
         trainer = train_dpo_adapter if dpo else train_adapter
         results[name] = _json_safe(trainer(output / "train" / name, languages, spec, report))
         atomic_write_text(output / "train" / name / "metrics.json", json.dumps(results[name], indent=2, ensure_ascii=False))
-    record_in_stats(output, results)
+    if results:
+        record_in_stats(output, results)
     return results
 
 
@@ -172,6 +190,8 @@ def train_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
         from trl import SFTConfig, SFTTrainer
     except ImportError:
         raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
+
+    from datasets import concatenate_datasets
 
     started = time.time()
     splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
@@ -216,6 +236,8 @@ def train_dpo_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
         from trl import DPOConfig, DPOTrainer
     except ImportError:
         raise RecipeError("training needs TRL and PEFT: pip install 'curate[train]'") from None
+
+    from datasets import concatenate_datasets
 
     started = time.time()
     splits = {lang: split(rows, spec.held_out, spec.seed) for lang, rows in by_lang.items()}
@@ -263,6 +285,7 @@ def _quiet_libraries() -> None:
     """The CLI shows one bar for the training steps; the libraries' own bars and notices (reading
     parquet, loading weights, "process group initialized" when vLLM ran in this process) would bury it."""
     try:
+        from datasets.utils.logging import disable_progress_bar
         from transformers.utils import logging as transformers_logging
     except ImportError:
         return
@@ -359,12 +382,27 @@ def _answer(model: Any, tokenizer: Any, messages: list[dict[str, str]], max_toke
 
 
 def record_in_stats(output: Path, results: dict[str, dict[str, Any]]) -> None:
-    """Add the training metrics to stats.json (under `training`) and rebuild the report."""
+    """Add the training metrics to stats.json (under `training`) and rebuild the report. The tasks of a
+    cluster's train stage finish at their own times: each reads and rewrites stats.json under one lock,
+    so none writes over another's adapters."""
     stats_path = output / "stats.json"
-    stats = json.loads(stats_path.read_text())
-    stats.setdefault("training", {}).update(results)
-    stats_path.write_text(json.dumps(stats, indent=2, ensure_ascii=False))
-    write_report(output)
+    with _locked(output / ".curate" / "train-stats.lock"):
+        stats = json.loads(stats_path.read_text())
+        stats.setdefault("training", {}).update(results)
+        atomic_write_text(stats_path, json.dumps(stats, indent=2, ensure_ascii=False))
+        write_report(output)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive flock on `path`, held for the block (the kernel drops it if the holder dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _json_safe(value: Any) -> Any:

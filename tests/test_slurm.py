@@ -16,11 +16,13 @@ from curation.pipeline import make_executors
 from curation.recipe import load_recipe
 from tests import slurm_cluster
 from tests.cluster_runs import TEXTS, counts, make_inputs, shard_rows
-from tests.conftest import load_stats, run_cli, write_jsonl
+from tests.conftest import REPO, load_stats, run_cli, write_jsonl
+from tests.hub_server import FakeHub
 
 # Measured on the 2-core machine: the five stages' jobs finish in ~40 s (each task starts a Python that
 # imports datatrove and curate). Ten times that absorbs a busy machine; a hung job still fails the test.
 QUEUE_SECONDS = 400
+HUB_TOKEN = "hf_slurmT0k3nQ9xVb3kLm0pRt7uWy2aZ"
 
 
 def recipe(tmp_path: Path, name: str, executor: dict) -> dict:
@@ -58,22 +60,33 @@ def test_a_model_stage_asks_for_gpus_and_every_job_sources_the_venv(tmp_path, re
     assert all("gpus" not in e.get_sbatch_args() for e in executors)
 
 
-@pytest.mark.slow  # a Slurm cluster, five chained job arrays (~40 s)
+@pytest.mark.slow  # a Slurm cluster, six chained job arrays (~45 s)
 def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe_file, cluster, monkeypatch):
+    """... and its push job lands the dataset on a loopback Hub, the token reaching the job through the
+    environment sbatch passes on, never written into a script or the pickled job."""
     make_inputs(tmp_path / "in")
     local = recipe_file(recipe(tmp_path, "local", {"local": {"tasks": 2}}))
     assert run_cli("run", local).exit_code == 0
 
     monkeypatch.setenv("SLURM_CONF", cluster.env["SLURM_CONF"])
+    monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the loopback Hub takes LFS uploads
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the jobs import this checkout's curate, as the driver does
     slurm = {"slurm": {"tasks": 2, "partition": slurm_cluster.PARTITION, "time": "00:20:00", "mem_per_cpu_gb": 1}}
-    submitted = run_cli("run", recipe_file(recipe(tmp_path, "slurm", slurm)))
-    assert submitted.exit_code == 0, submitted.output
-    assert "submitted to Slurm" in submitted.output
-    cluster.wait_for_empty_queue(QUEUE_SECONDS)
+    with FakeHub(token=HUB_TOKEN, user="curator") as hub:
+        on_slurm = {**recipe(tmp_path, "slurm", slurm), "push": {"repo_id": "curator/slurm", "endpoint": hub.url}}
+        submitted = run_cli("run", recipe_file(on_slurm))
+        assert submitted.exit_code == 0, submitted.output
+        assert "submitted to Slurm" in submitted.output and "then the push job" in submitted.output
+        cluster.wait_for_empty_queue(QUEUE_SECONDS)
+        landed = hub.materialize("curator/slurm", tmp_path / "landed")
 
     output = tmp_path / "slurm"
+    for path in [*(output / "data").glob("*/*.parquet"), output / "README.md", output / "stats.json"]:
+        assert (landed / path.relative_to(output)).read_bytes() == path.read_bytes(), path
+    assert not any(HUB_TOKEN.encode() in p.read_bytes() for p in (output / ".curate").rglob("*") if p.is_file())
     scripts = sorted((output / ".curate" / "logs").glob("*/launch_script.slurm"))
-    assert [p.parent.name for p in scripts] == ["buckets", "clusters", "curate", "finalize", "publish"]
+    assert [p.parent.name for p in scripts] == ["buckets", "clusters", "curate", "finalize", "publish", "push"]
     for script in scripts:
         assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0, script
         text = script.read_text()
