@@ -11,7 +11,8 @@ files (a file shuffle: every task writes one file per destination partition):
                                  and writes every new edge to the partitions of both its ends
     labels stage (T tasks)       each node's label guess from its own neighbourhood, and the edges of the
                                  nodes that have not settled yet (the residual)
-    resolve stage (1 task)       exact components of the residual, whatever it holds
+    resolve (in the next stage)  exact components of the residual, whatever it holds (dedup: every
+                                 clusters task resolves it: it is tiny once the rounds converged)
 
 Several graphs go through the same stages side by side (a `graph` number on every edge): dedup
 needs its similarity components and its cluster components, and two graph columns cost no
@@ -22,8 +23,8 @@ chain of stages, compiled before any edge exists, so the number of rounds is fix
 (`ROUNDS`). Large-star then small-star turns every clique and every star into a star around its
 smallest node in one round, which is what dedup's graphs almost only hold (pairs, copies of one
 text that all paired up, a boilerplate run paired to its first member); long chains need
-O(log^2 n) rounds. Whatever the rounds left unfinished is finished exactly by the labels and
-resolve stages, so the result never depends on the round count, only the residual's size does.
+O(log^2 n) rounds. Whatever the rounds left unfinished is finished exactly by the labels
+stage and `resolve`, so the result never depends on the round count, only the residual's size does.
 
 The finish, and why it is exact. After the rounds, a node is
     a root      when it has no smaller neighbour                 -> its label guess is itself
@@ -35,8 +36,8 @@ unsettled node, every path between two non-leaves avoids leaves (they have degre
 edge between two non-leaves touches an unsettled node (root-root cannot happen), so the residual
 connects all its non-leaves, the smallest node among them is the component's, and a leaf takes
 its neighbour's final label. Hence: label(u) = resolved.get(guess(u), guess(u)), exact for any
-graph. Memory: a round or labels task holds the edges touching its nodes; the resolve task holds
-only the residual (empty when the rounds converged).
+graph. Memory: a round or labels task holds the edges touching its nodes; `resolve` holds only
+the residual (empty when the rounds converged).
 
 Edges are undirected rows (graph, a, b) with a < b; nodes are uint64 ids (dedup: rank << 32 | index).
 """

@@ -14,9 +14,11 @@ hash partition of the docs, then decided per cluster by the task that owns the c
                                  that lost (components/loners/: they are clustered docs of their own)
     stages "stars-<k>-large", "stars-<k>-small"  (T tasks, `components.ROUNDS` pairs)
     stage "labels"    (T tasks)  label guesses of its docs (components/guesses/t.npy), the residual
-    stage "resolve"   (1 task)   exact labels of the residual (components/resolved.npy; tiny)
-    stage "clusters"  (T tasks)  task t: every doc whose cluster label is in partition t (one read of
-                                 the guesses, 24 bytes a clustered doc), decided per cluster; writes
+                                 (components/residual/t.npy: edges of the docs the rounds left unsettled)
+    stage "clusters"  (T tasks)  task t: exact labels of the whole residual (tiny; every task computes
+                                 them, so no stage runs as one task), then every doc whose cluster label
+                                 is in partition t (one read of the guesses, 24 bytes a clustered doc),
+                                 decided per cluster; writes
         clusters/<rank>-<t>.npz   per source rank: removed doc indices + reasons, cluster id + size of
                                  every clustered doc (DedupFilter merges the files of its rank)
 
@@ -27,7 +29,7 @@ survivor's, a `near_duplicate` when it is in the survivor's graph-1 component, e
 `contained_duplicate`. None of it depends on the task count, so neither do the decisions.
 
 Memory per task: a links/stars/labels task holds the edges that touch its docs; a clusters task
-its clusters' docs and one chunk of guesses; the resolve task the residual only. Docs' shingle
+its clusters' docs, one chunk of guesses and the residual. Docs' shingle
 counts and keys are read through the memory maps of the signatures (a gather per rank).
 """
 
@@ -40,7 +42,6 @@ import numpy as np
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
-from curation.errors import RecipeError
 from curation.faults import fault_point
 from curation.workfiles import save_npy, save_npz
 from filters.components import (
@@ -58,7 +59,7 @@ from filters.components import (
 )
 from filters.dedup import CONTAINED, EDGE_DTYPE, EXACT, NEAR, REASONS, DedupBuckets, _DedupFiles, _DocTable
 
-__all__ = ["DedupClusters", "DedupLabels", "DedupLinks", "DedupResolve", "DedupStars", "deciding_pipelines",
+__all__ = ["DedupClusters", "DedupLabels", "DedupLinks", "DedupStars", "deciding_pipelines",
            "deciding_stages"]
 
 SIMILAR, CLUSTERS = 1, 2  # the two graphs' numbers
@@ -162,23 +163,6 @@ def _guess(guesses: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     return np.where(guesses["node"][at] == nodes, guesses["label"][at], nodes)
 
 
-class DedupResolve(_Step):
-    """One task: exact components of every labels task's residual (filters/components.py)."""
-
-    name = "dedup_resolve"
-
-    def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
-        if world_size != 1:
-            raise RecipeError(f"DedupResolve runs as exactly 1 task, got {world_size}")
-        files = self.files
-        parts = [np.load(path) for path in sorted(files.stage("residual").glob("*.npy"))]
-        residual = np.concatenate(parts) if parts else np.zeros(0, ARC_DTYPE)
-        resolved = resolve(residual)
-        self.stat_update("residual_edges", value=len(residual))
-        self.stat_update("residual_nodes", value=len(resolved))
-        save_npy(files.stage("resolved.npy"), resolved)
-
-
 class DedupClusters(_Step):
     """The clusters whose label is in this task's partition: survivors, cluster ids, reasons."""
 
@@ -200,7 +184,7 @@ class DedupClusters(_Step):
     @staticmethod
     def _my_docs(files: _DedupFiles, rank: int, world_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(doc, graph-1 label, graph-2 label) of every clustered doc whose graph-2 label is ours."""
-        resolved = np.load(files.stage("resolved.npy"))
+        resolved = _resolve_residual(files)
         kept = []
         for path in sorted(files.stage("guesses").glob("*.npy")):
             guesses = np.load(path, mmap_mode="r")
@@ -215,6 +199,14 @@ class DedupClusters(_Step):
             fault_point("dedup/guesses")
         rows = np.concatenate(kept) if kept else np.zeros(0, GUESS_DTYPE)
         return rows["node"], rows["similar"], rows["cluster"]
+
+
+def _resolve_residual(files: _DedupFiles) -> np.ndarray:
+    """Exact labels of every labels task's residual. Each clusters task computes them itself: the
+    residual is tiny when the star rounds converged (then this costs less than a one-task stage
+    would), and no stage of the run is left that a single task must do."""
+    parts = [np.load(path) for path in sorted(files.stage("residual").glob("*.npy"))]
+    return resolve(np.concatenate(parts) if parts else np.zeros(0, ARC_DTYPE))
 
 
 REMOVED_DTYPE = np.dtype([("gid", "<u8"), ("reason", "u1")])
@@ -260,21 +252,18 @@ def _save_clusters(path: Path, removed: np.ndarray, members: np.ndarray, rank: i
     )
 
 
-def deciding_stages(work_dir: str, rounds: int = ROUNDS) -> list[tuple[str, PipelineStep, bool]]:
-    """The stages after the buckets, in order: (stage name, step, runs as one task)."""
-    stages: list[tuple[str, PipelineStep, bool]] = [("links", DedupLinks(work_dir), False)]
+def deciding_stages(work_dir: str, rounds: int = ROUNDS) -> list[tuple[str, PipelineStep]]:
+    """The stages after the buckets, in order, as (stage name, step); each runs as many tasks as the buckets."""
+    stages: list[tuple[str, PipelineStep]] = [("links", DedupLinks(work_dir))]
     source = "links"
     for round_ in range(1, rounds + 1):
         for large in (True, False):
             target = f"stars-{round_}-{'large' if large else 'small'}"
-            stages.append((target, DedupStars(work_dir, source, target, large), False))
+            stages.append((target, DedupStars(work_dir, source, target, large)))
             source = target
-    stages += [("labels", DedupLabels(work_dir, source), False), ("resolve", DedupResolve(work_dir), True),
-               ("clusters", DedupClusters(work_dir), False)]
-    return stages
+    return [*stages, ("labels", DedupLabels(work_dir, source)), ("clusters", DedupClusters(work_dir))]
 
 
 def deciding_pipelines(buckets: DedupBuckets, tasks: int) -> list[tuple[str, list[PipelineStep], int]]:
     """Every stage between DedupSignatures and DedupFilter: (stage name, pipeline, task count)."""
-    rest = [(name, [step], 1 if one_task else tasks) for name, step, one_task in deciding_stages(buckets.work_dir)]
-    return [("buckets", [buckets], tasks), *rest]
+    return [(name, [step], tasks) for name, step in [("buckets", buckets), *deciding_stages(buckets.work_dir)]]

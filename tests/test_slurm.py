@@ -58,7 +58,7 @@ def test_a_model_stage_asks_for_gpus_and_every_job_sources_the_venv(tmp_path, re
     assert all("gpus" not in e.get_sbatch_args() for e in executors)
 
 
-@pytest.mark.slow  # a Slurm cluster, five chained job arrays (~40 s)
+@pytest.mark.slow  # a Slurm cluster, nine chained job arrays (~40 s)
 def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe_file, cluster, monkeypatch):
     make_inputs(tmp_path / "in")
     local = recipe_file(recipe(tmp_path, "local", {"local": {"tasks": 2}}))
@@ -73,7 +73,8 @@ def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe
 
     output = tmp_path / "slurm"
     scripts = sorted((output / ".curate" / "logs").glob("*/launch_script.slurm"))
-    assert [p.parent.name for p in scripts] == ["buckets", "clusters", "curate", "finalize", "publish"]
+    assert [p.parent.name for p in scripts] == ["buckets", "clusters", "curate", "finalize", "labels", "links",
+                                                "publish", "stars-1-large", "stars-1-small"]
     for script in scripts:
         assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0, script
         text = script.read_text()
