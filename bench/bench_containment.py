@@ -48,11 +48,11 @@ from datatrove.pipeline.writers import JsonlWriter
 from curation.steps import SideOutputs
 from filters.dedup import (
     ContainmentConfig,
-    DedupBuckets,
     DedupFilter,
     DedupSignatures,
     effective_threshold,
 )
+from filters.dedup_buckets import DedupBuckets
 from filters.dedup_clusters import deciding_pipelines
 from filters.minhash import MinHashConfig
 from filters.shingles import shingle_hashes

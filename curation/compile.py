@@ -2,7 +2,8 @@
 
     index     benchmark n-gram index, 1 task                            (only with decontaminate)
     curate    read -> [steps before dedup] -> dedup signatures -> intermediate JSONL
-    buckets   candidate pairs per (LSH band, hash range), verified      (only with dedup)
+    buckets   candidate pairs per (LSH band, hash range)                (only with dedup)
+    verify    each candidate pair checked exactly, by the task owning it  (only with dedup)
     links .. resolve  connected components in star rounds + exact finish  (only with dedup)
     clusters  one survivor per cluster, per partition of cluster labels (only with dedup)
     filter    intermediate JSONL -> dedup filter -> [steps between] -> select candidates
@@ -67,7 +68,8 @@ from curation.stats import CountedStepRef, Finalize
 from curation.steps import CountedStep, Filter, RedactingJsonlWriter, SideOutputs
 from filters.confidence import ConfidenceFilter
 from filters.decontaminate import BuildDecontaminationIndex, Decontaminate
-from filters.dedup import ContainmentConfig, DedupBuckets, DedupFilter, DedupSignatures
+from filters.dedup import ContainmentConfig, DedupFilter, DedupSignatures
+from filters.dedup_buckets import DedupBuckets
 from filters.dedup_clusters import deciding_pipelines
 from filters.heuristics import QualityFilter
 from filters.judge import JudgeFilter

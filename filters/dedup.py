@@ -10,10 +10,11 @@ Each stage is its own executor run; they talk through files under `work_dir`:
         signatures/bands/b/r.npy            per band b: (band hash, doc index) sorted by hash
         signatures/fingerprints/r.npy       containment only: (winnowed fingerprint, doc index)
         signatures/exact/r.npy              (exact hash, doc index) of non-empty docs, sorted by hash
-    stage "buckets" (T tasks)   DedupBuckets     task t: hash range t of every band, of the exact
-                                                  hashes and of the fingerprints -> candidate
-                                                  pairs, all verified exactly
+    stages "buckets", "verify" (T tasks)         candidate pairs by (band, hash range), (exact hash,
+                                                  range), (fingerprint, range), each pair verified
+                                                  exactly by the one task that owns it
         edges/t-d.npy                       (doc a, doc b, kind, similarity) for partition d
+                                            (filters/dedup_buckets.py)
     stages "links" .. "clusters"                 connected components in star rounds with an exact
                                                   finish, then survivors and reasons per cluster,
                                                   in T tasks (filters/dedup_clusters.py)
@@ -62,7 +63,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -70,11 +71,9 @@ import xxhash
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
-from curation.faults import fault_point
 from curation.positional import PositionalFilter
 from curation.steps import SideOutputs
-from curation.workfiles import AtomicFile, RankFiles, decision_files, memmap, save_npy
-from filters.components import write_partitioned
+from curation.workfiles import AtomicFile, RankFiles, decision_files, save_npy
 from filters.minhash import MinHashConfig, band_hashes, signature
 from filters.shingles import document_shingles
 
@@ -82,7 +81,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ContainmentConfig",
-    "DedupBuckets",
     "DedupFilter",
     "DedupSignatures",
     "effective_threshold",
@@ -186,6 +184,9 @@ class _DedupFiles(RankFiles):
         """Rank `rank`'s doc rows, memory-mapped: a deciding task reads the rows it needs, not the file."""
         return np.load(self.docs(rank), mmap_mode="r")
 
+    def candidates(self, task: int, dest: int) -> Path:
+        return self.root / "candidates" / f"{task:05d}-{dest:05d}.npy"
+
     @property
     def edges(self) -> Path:
         return self.root / "edges"
@@ -196,19 +197,6 @@ class _DedupFiles(RankFiles):
 
     def clusters(self, rank: int, task: int) -> Path:
         return self.root / "clusters" / f"{rank:05d}-{task:05d}.npz"
-
-
-class _ShingleStore:
-    """Read-only access to every rank's stored shingle sets (memory-mapped)."""
-
-    def __init__(self, files: _DedupFiles, world_size: int) -> None:
-        self.values = [memmap(files.shingle_values(r), np.uint64) for r in range(world_size)]
-        self.offsets = [memmap(files.shingle_offsets(r), np.uint64) for r in range(world_size)]
-
-    def get(self, gid: int) -> np.ndarray:
-        rank, index = gid >> 32, gid & 0xFFFFFFFF
-        offsets = self.offsets[rank]
-        return np.asarray(self.values[rank][int(offsets[index]) : int(offsets[index + 1])])
 
 
 # ----------------------------------------------------------------------------- stage 1
@@ -305,219 +293,6 @@ def _postings(hashes: np.ndarray, docs: np.ndarray) -> np.ndarray:
     postings = np.empty(len(hashes), dtype=POSTING_DTYPE)
     postings["hash"], postings["doc"] = hashes, docs
     return postings[np.argsort(postings["hash"], kind="stable")]
-
-
-# ----------------------------------------------------------------------------- stage 2
-
-
-@dataclass
-class _Candidates:
-    pairs: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, a: np.ndarray, b: np.ndarray) -> None:
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        self.pairs.append(np.stack([low, high], axis=1))
-
-    def unique(self) -> np.ndarray:
-        if not self.pairs:
-            return np.zeros((0, 2), dtype=np.uint64)
-        return np.unique(np.concatenate(self.pairs), axis=0)
-
-
-def hash_range(part: int, parts: int) -> tuple[int, int | None]:
-    """The uint64 hashes [start, end) of part `part` of `parts` equal ranges (end None: to the top)."""
-    width = (1 << 64) // parts
-    return part * width, None if part == parts - 1 else (part + 1) * width
-
-
-def _load_postings(paths: list[Path], part: int, parts: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every rank's postings with a hash in part `part` of `parts`, as (hash, gid) sorted by hash
-    (ties in rank, index order). Each file is sorted by hash, so the part is a binary-searched
-    slice of its memory map: only that slice is read."""
-    start, end = hash_range(part, parts)
-    hashes, gids = [], []
-    for rank, path in enumerate(paths):
-        postings = np.load(path, mmap_mode="r")
-        column = postings["hash"]
-        low = int(np.searchsorted(column, np.uint64(start), side="left"))
-        high = len(column) if end is None else int(np.searchsorted(column, np.uint64(end), side="left"))
-        piece = np.array(postings[low:high])
-        hashes.append(piece["hash"])
-        gids.append(_doc_gid(rank, piece["doc"]))
-    hash_array, gid_array = np.concatenate(hashes), np.concatenate(gids)
-    order = np.lexsort((gid_array, hash_array))
-    return hash_array[order], gid_array[order]
-
-
-def _runs(sorted_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, length) of every run of >= 2 equal values in a sorted array."""
-    if len(sorted_hashes) < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    boundaries = np.flatnonzero(np.concatenate(([True], sorted_hashes[1:] != sorted_hashes[:-1], [True])))
-    starts, lengths = boundaries[:-1], np.diff(boundaries)
-    return starts[lengths > 1], lengths[lengths > 1]
-
-
-def _run_pairs(gids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, candidates: _Candidates) -> None:
-    """All pairs within short runs; for long runs, each member with the first and the previous
-    (enough to connect them, while a run of 10,000 boilerplate copies stays 20,000 pairs)."""
-    for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
-        run = gids[start : start + length]
-        if length <= MAX_ALL_PAIRS_RUN:
-            first, second = np.triu_indices(length, k=1)
-            candidates.add(run[first], run[second])
-        else:
-            candidates.add(np.full(length - 1, run[0]), run[1:])
-            candidates.add(run[:-1], run[1:])
-
-
-class _DocTable:
-    """Every rank's doc rows (exact hash, key, shingle count, language), memory-mapped: a task
-    reads the rows of the docs it compares, never the whole table."""
-
-    def __init__(self, files: _DedupFiles, ranks: int) -> None:
-        self.rows = [files.docs_map(rank) for rank in range(ranks)]
-
-    def get(self, gid: int) -> np.void:
-        return self.rows[gid >> 32][gid & 0xFFFFFFFF]
-
-    def column(self, gids: np.ndarray, name: str) -> np.ndarray:
-        """Field `name` of each doc in `gids` (vectorized: one gather per rank)."""
-        gids = np.asarray(gids, dtype=np.uint64)
-        ranks = (gids >> np.uint64(32)).astype(np.int64)
-        indices = (gids & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        out = np.zeros(len(gids), dtype=self.rows[0].dtype[name] if self.rows else np.uint64)
-        for rank in np.unique(ranks).tolist():
-            here = ranks == rank
-            out[here] = self.rows[rank][name][indices[here]]
-        return out
-
-    def survivor_order(self, gids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sort keys of the survivor order, best first: most shingles, smallest stable key, smallest gid.
-        (Not characters: between exact copies they only count whitespace and punctuation.)"""
-        gids = np.asarray(gids, dtype=np.uint64)
-        return -self.column(gids, "shingles").astype(np.int64), self.column(gids, "key"), gids
-
-
-def worse_first(docs: _DocTable, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each pair as (the doc later in survivor order, the one earlier)."""
-    shingles_a, key_a, gid_a = docs.survivor_order(a)
-    shingles_b, key_b, gid_b = docs.survivor_order(b)
-    a_later = (shingles_a > shingles_b) | ((shingles_a == shingles_b) & (
-        (key_a > key_b) | ((key_a == key_b) & (gid_a > gid_b))))
-    return np.where(a_later, a, b), np.where(a_later, b, a)
-
-
-class DedupBuckets(PipelineStep):
-    """Second stage: candidate pairs from LSH bands, exact hashes and containment fingerprints, verified.
-
-    The work is cut into units: (band, hash part) for every band, (exact hashes, hash part) and
-    (fingerprints, hash part), with as many hash parts as tasks; task t takes the units with part t,
-    so any task count works and each task reads 1/tasks of every postings file (a binary-searched
-    slice of its memory map). A pair can come out of two tasks (two bands): the next stage drops
-    repeats.
-
-    Writes its edges partitioned for the components (filters/dedup_clusters.py): exact and near
-    edges to the partitions of both docs, a containment edge as (contained, container) to the
-    contained doc's partition (which picks its one best container).
-
-    Args:
-        work_dir: the folder DedupSignatures wrote to.
-        config: the MinHashConfig the signatures were made with.
-        jaccard_threshold: a near-duplicate edge needs this exact Jaccard on the shingle sets.
-        containment: must match the one given to DedupSignatures (None: no containment).
-    """
-
-    type = "dedup"
-    name = "dedup_buckets"
-
-    def __init__(self, work_dir: str, config: MinHashConfig | None = None, jaccard_threshold: float = 0.75,
-                 containment: ContainmentConfig | None = None):
-        super().__init__()
-        self.work_dir = work_dir
-        self.config = config or MinHashConfig()
-        self.jaccard_threshold = jaccard_threshold
-        self.containment = containment
-
-    def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
-        files = _DedupFiles(self.work_dir)
-        sig_ranks = len(files.metas())
-        docs = _DocTable(files, sig_ranks)
-        candidates = _Candidates()
-        for band in range(self.config.num_bands):
-            hashes, gids = _load_postings([files.band(band, r) for r in range(sig_ranks)], rank, world_size)
-            _run_pairs(gids, *_runs(hashes), candidates)
-            fault_point("dedup/band")
-        if self.containment is not None:
-            self._containment_candidates(files, sig_ranks, rank, world_size, candidates)
-        pairs = candidates.unique()
-        self.stat_update("candidate_pairs", value=len(pairs))
-        exact = self._exact_edges(files, sig_ranks, rank, world_size)
-        edges = np.concatenate([exact, self._verify(pairs, docs, _ShingleStore(files, sig_ranks))])
-        for kind, name in enumerate(EDGE_KINDS):
-            self.stat_update(f"edges_{name}", value=int((edges["kind"] == kind).sum()))
-        contained = edges["kind"] == CONTAINED
-        edges["a"][contained], edges["b"][contained] = worse_first(docs, edges["a"][contained],
-                                                                   edges["b"][contained])
-        write_partitioned(files.edges, rank, world_size, edges, to_b=~contained)
-
-    @staticmethod
-    def _exact_edges(files: _DedupFiles, sig_ranks: int, part: int, parts: int) -> np.ndarray:
-        """Docs with equal exact hashes (empty docs are not indexed): each with the first of its run."""
-        exact, gids = _load_postings([files.exact(r) for r in range(sig_ranks)], part, parts)
-        starts, lengths = _runs(exact)
-        firsts = np.repeat(gids[starts], lengths - 1)
-        members = np.concatenate([gids[s + 1 : s + n] for s, n in zip(starts, lengths, strict=True)] or [gids[:0]])
-        return _edges(firsts, members, EXACT, np.ones(len(members)))
-
-    def _containment_candidates(self, files: _DedupFiles, sig_ranks: int, part: int, parts: int,
-                                candidates: _Candidates) -> None:
-        hashes, gids = _load_postings([files.fingerprints(r) for r in range(sig_ranks)], part, parts)
-        starts, lengths = _runs(hashes)
-        common = lengths <= self.containment.max_doc_frequency
-        self.stat_update("fingerprints_skipped_as_common", value=int((~common).sum()))
-        _run_pairs(gids, starts[common], lengths[common], candidates)
-
-    def _verify(self, pairs: np.ndarray, docs: _DocTable, store: _ShingleStore) -> np.ndarray:
-        """Exact checks of every candidate pair; returns the pairs that are edges."""
-        kept_a, kept_b, kinds, similarities = [], [], [], []
-        for a, b in pairs.tolist():
-            info_a, info_b = docs.get(a), docs.get(b)
-            if info_a["exact"] == info_b["exact"]:
-                kind, similarity = EXACT, 1.0
-            else:
-                same_language = 0 in (info_a["lang"], info_b["lang"]) or info_a["lang"] == info_b["lang"]
-                kind, similarity = self._compare(store.get(a), store.get(b), same_language)
-                if kind is None:
-                    continue
-            kept_a.append(a)
-            kept_b.append(b)
-            kinds.append(kind)
-            similarities.append(similarity)
-        edges = np.empty(len(kept_a), dtype=EDGE_DTYPE)
-        edges["a"], edges["b"], edges["kind"], edges["similarity"] = kept_a, kept_b, kinds, similarities
-        return edges
-
-    def _compare(self, first: np.ndarray, second: np.ndarray, same_language: bool) -> tuple[int | None, float]:
-        shared = len(np.intersect1d(first, second, assume_unique=True))
-        jaccard = shared / (len(first) + len(second) - shared)
-        if jaccard >= self.jaccard_threshold:
-            return NEAR, jaccard
-        # Containment is only judged within a language: a translation that keeps a list of names
-        # (teams, places) can be two-thirds "contained" in the original (measured on XQuAD).
-        if self.containment is not None and same_language:
-            smaller = min(len(first), len(second))
-            containment = shared / smaller
-            if containment >= effective_threshold(smaller, self.containment):
-                return CONTAINED, containment
-        return None, jaccard
-
-
-def _edges(a: np.ndarray, b: np.ndarray, kind: int, similarity: np.ndarray) -> np.ndarray:
-    edges = np.empty(len(a), dtype=EDGE_DTYPE)
-    edges["a"], edges["b"], edges["kind"], edges["similarity"] = a, b, kind, similarity
-    return edges
-
 
 
 # ----------------------------------------------------------------------------- stage 4

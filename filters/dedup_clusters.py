@@ -1,4 +1,4 @@
-"""Dedup's deciding stages after the buckets: clusters, survivors and reasons, in any number of tasks.
+"""Dedup's deciding stages after the verify stage: clusters, survivors and reasons, in any number of tasks.
 
 The clusters are the connected components of two graphs over the docs that have an edge:
 
@@ -57,7 +57,8 @@ from filters.components import (
     small_star,
     write_partitioned,
 )
-from filters.dedup import CONTAINED, EDGE_DTYPE, EXACT, NEAR, REASONS, DedupBuckets, _DedupFiles, _DocTable
+from filters.dedup import CONTAINED, EDGE_DTYPE, EXACT, NEAR, REASONS, _DedupFiles
+from filters.dedup_buckets import DedupBuckets, DedupVerify, _DocTable
 
 __all__ = ["DedupClusters", "DedupLabels", "DedupLinks", "DedupStars", "deciding_pipelines",
            "deciding_stages"]
@@ -266,4 +267,6 @@ def deciding_stages(work_dir: str, rounds: int = ROUNDS) -> list[tuple[str, Pipe
 
 def deciding_pipelines(buckets: DedupBuckets, tasks: int) -> list[tuple[str, list[PipelineStep], int]]:
     """Every stage between DedupSignatures and DedupFilter: (stage name, pipeline, task count)."""
-    return [(name, [step], tasks) for name, step in [("buckets", buckets), *deciding_stages(buckets.work_dir)]]
+    verify = DedupVerify(buckets.work_dir, jaccard_threshold=buckets.jaccard_threshold, containment=buckets.containment)
+    stages = [("buckets", buckets), ("verify", verify), *deciding_stages(buckets.work_dir)]
+    return [(name, [step], tasks) for name, step in stages]

@@ -26,7 +26,8 @@ from filters.components import (
     resolve,
     small_star,
 )
-from filters.dedup import CONTAINED, EDGE_DTYPE, EXACT, NEAR, ContainmentConfig, DedupBuckets, DedupSignatures
+from filters.dedup import CONTAINED, EDGE_DTYPE, EXACT, NEAR, ContainmentConfig, DedupSignatures
+from filters.dedup_buckets import DedupBuckets
 from filters.dedup_clusters import deciding_pipelines
 from filters.minhash import MinHashConfig
 from tests.conftest import load_stats, run_cli, write_jsonl
@@ -214,7 +215,7 @@ def test_decisions_are_todays_rules_with_1_3_and_8_tasks(tmp_path):
 
 def task_peaks(work: Path, tasks: int) -> dict[str, int]:
     """The largest traced peak of any task, per stage (bytes; memory maps are not traced)."""
-    for folder in ("edges", "components", "clusters"):  # what an earlier task count decided
+    for folder in ("candidates", "edges", "components", "clusters"):  # what an earlier task count decided
         shutil.rmtree(work / folder, ignore_errors=True)
     # containment off: verifying its many candidate pairs under tracemalloc takes long, and its
     # postings are sliced by hash range like the bands' (the decisions test covers containment)
@@ -237,7 +238,7 @@ def test_a_deciding_task_holds_its_share_not_the_corpus(tmp_path):
     sign(tmp_path / "large", large, ranks=2, containment=False)
     at_small, at_large = task_peaks(tmp_path / "small", 2), task_peaks(tmp_path / "large", 8)
     one_task = task_peaks(tmp_path / "large", 1)
-    for stage in ("buckets", "links", "stars-1-large", "labels", "clusters"):
+    for stage in ("buckets", "verify", "links", "stars-1-large", "labels", "clusters"):
         numbers = (stage, at_small[stage], at_large[stage], one_task[stage])
         assert at_large[stage] < 2 * at_small[stage], numbers
     # the components' stages hold ~50 KB of fixed overhead (metas, memory-map headers) at this size,
