@@ -8,7 +8,8 @@ The corpus (tests/dedup_corpus.py): `--docs` documents of 40-60 made-up words, ~
 
 - curate's deciding stages (buckets, links, star rounds, labels, clusters) at each task count, every
   task run in a forked child one after the other: its wall time and its peak RSS above the child's
-  RSS at the start (ru_maxrss; memory maps of the work files count when touched); then the same
+  RSS at the start (ru_maxrss: pages of the memory-mapped work files count once touched, though
+  they are page cache, not held memory; `--heap` adds a traced-allocation pass); then the same
   stages through datatrove's LocalPipelineExecutor with 2 workers (the real wall time on 2 cores);
   every task count's decisions are checked to be identical;
 - datatrove's MinhashDedupSignature -> MinhashDedupBuckets (14 tasks: its one task per band) ->
@@ -30,6 +31,7 @@ import resource
 import shutil
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -60,23 +62,28 @@ def _rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _task_in_child(step, rank: int, world_size: int, pipe) -> None:
+def _task_in_child(step, rank: int, world_size: int, pipe, heap: bool) -> None:
     start_rss = _rss_mb()
+    if heap:
+        tracemalloc.start()
     started = time.perf_counter()
     step.run(None, rank, world_size)
     seconds = time.perf_counter() - started
+    if heap:  # what the task allocated (numpy included), without the pages of the mapped files
+        pipe.send((seconds, tracemalloc.get_traced_memory()[1] / 2**20))
+        return
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pipe.send((seconds, max(0.0, peak - start_rss)))
 
 
-def per_task(step, tasks: int) -> tuple[float, float, float]:
+def per_task(step, tasks: int, heap: bool = False) -> tuple[float, float, float]:
     """Runs the step's tasks one after the other, each in a forked child: (sum of task seconds, slowest
-    task's seconds, largest peak RSS growth of a task in MB)."""
+    task's seconds, largest peak memory of a task in MB: RSS growth, or with `heap` the traced peak)."""
     context = multiprocessing.get_context("fork")
     results = []
     for rank in range(tasks):
         receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_task_in_child, args=(step, rank, tasks, send))
+        child = context.Process(target=_task_in_child, args=(step, rank, tasks, send, heap))
         child.start()
         results.append(receive.recv())
         child.join()
@@ -114,7 +121,7 @@ def clear_decisions(work: Path) -> None:
         shutil.rmtree(work / folder, ignore_errors=True)
 
 
-def bench_curate(inputs: Path, root: Path, task_counts: list[int]) -> list[dict]:
+def bench_curate(inputs: Path, root: Path, task_counts: list[int], heap: bool) -> list[dict]:
     work, config, containment = root / "curate", MinHashConfig(), ContainmentConfig()
     seconds = run_stage([JsonlReader(str(inputs)), DedupSignatures(str(work), config, containment)], SHARDS,
                         root / "logs" / "curate-signatures")
@@ -127,8 +134,10 @@ def bench_curate(inputs: Path, root: Path, task_counts: list[int]) -> list[dict]
             total, slowest, peak = per_task(steps[0], stage_tasks)
             rows.append({"tool": "curate", "stage": name, "tasks": tasks, "task_s": total, "slowest_s": slowest,
                          "peak_mb": peak})
+            if heap:
+                rows[-1]["heap_mb"] = per_task(steps[0], stage_tasks, heap=True)[2]
             print(f"  curate {name:14s} tasks={tasks}: {total:7.2f} s over tasks, slowest {slowest:6.2f} s, "
-                  f"peak +{peak:7.1f} MB", flush=True)
+                  f"peak +{peak:7.1f} MB" + (f", heap {rows[-1]['heap_mb']:.1f} MB" if heap else ""), flush=True)
         decided = decisions(work)
         reference = reference or decided
         assert decided == reference, f"{tasks} tasks decided differently"
@@ -171,12 +180,15 @@ def bench_datatrove(inputs: Path, root: Path) -> list[dict]:
 
 
 def print_table(rows: list[dict]) -> None:
-    print("\n| tool | stage | tasks | task s (sum) | slowest task s | 2-worker wall s | peak RSS / task MB |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    # RSS counts the pages of memory-mapped work files a task touched (shingle sets, doc rows): page
+    # cache the kernel can drop, not memory the task holds; --heap adds the traced allocations.
+    print("\n| tool | stage | tasks | task s (sum) | slowest task s | 2-worker wall s | peak RSS / task MB | heap MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         wall = f"{r['wall2_s']:.2f}" if "wall2_s" in r else "-"
+        heap = f"{r['heap_mb']:.1f}" if "heap_mb" in r else "-"
         print(f"| {r['tool']} | {r['stage']} | {r['tasks']} | {r['task_s']:.2f} | {r['slowest_s']:.2f} | {wall} | "
-              f"{r['peak_mb']:.1f} |")
+              f"{r['peak_mb']:.1f} | {heap} |")
     for tool in ("curate", "datatrove"):
         for tasks in sorted({r["tasks"] for r in rows if r["tool"] == tool}):
             mine = [r for r in rows if r["tool"] == tool and r["tasks"] == tasks]
@@ -190,6 +202,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--datatrove-docs", type=int, default=None, help="default: --docs; 0 skips datatrove")
     parser.add_argument("--work", default="/tmp/bench_dedup_scale")
+    parser.add_argument("--heap", action="store_true", help="also each task's traced heap peak (a second, slower pass)")
     args = parser.parse_args()
     logger.remove()  # datatrove logs every task; keep the table readable
     logger.add(sys.stderr, level="WARNING")
@@ -198,7 +211,7 @@ def main() -> None:
     started = time.perf_counter()
     write_shards(root / "input", args.docs)
     print(f"{args.docs:,} docs written in {time.perf_counter() - started:.1f} s", flush=True)
-    rows = bench_curate(root / "input", root, args.tasks)
+    rows = bench_curate(root / "input", root, args.tasks, args.heap)
     dt_docs = args.docs if args.datatrove_docs is None else args.datatrove_docs
     if dt_docs:
         inputs = root / "input"
