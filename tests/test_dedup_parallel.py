@@ -268,7 +268,7 @@ def published_rows(output: Path) -> list[dict]:
     return sorted(rows, key=lambda row: row["id"])
 
 
-@pytest.mark.slow  # three `curate run`s of 10 stages, 1, 3 and 8 tasks (~25 s on 2 busy cores)
+@pytest.mark.slow  # three `curate run`s of 10 stages, 1, 3 and 8 tasks (14-25 s on 2 cores)
 def test_curate_run_publishes_the_same_with_1_3_and_8_tasks(tmp_path, recipe_file):
     scored_inputs(tmp_path / "in")
     steps = [{"custom": {"use": "tests.steps_for_select:ScoresFromInput"}},
