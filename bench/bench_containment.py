@@ -48,12 +48,12 @@ from datatrove.pipeline.writers import JsonlWriter
 from curation.steps import SideOutputs
 from filters.dedup import (
     ContainmentConfig,
-    DedupBuckets,
-    DedupClusters,
     DedupFilter,
     DedupSignatures,
     effective_threshold,
 )
+from filters.dedup_buckets import DedupBuckets
+from filters.dedup_clusters import deciding_pipelines
 from filters.minhash import MinHashConfig
 from filters.shingles import shingle_hashes
 
@@ -274,8 +274,7 @@ def run_staged(docs: list[Doc], containment: ContainmentConfig | None, folder: P
     work_dir, config = str(folder / "dedup"), MinHashConfig()
     stages = [
         ([JsonlReader(str(inputs)), DedupSignatures(work_dir, config, containment)], 2),
-        ([DedupBuckets(work_dir, config, containment=containment)], 2),
-        ([DedupClusters(work_dir)], 1),
+        *[(steps, n) for _, steps, n in deciding_pipelines(DedupBuckets(work_dir, config, containment=containment), 2)],
         ([JsonlReader(str(inputs)), DedupFilter(work_dir, SideOutputs(rejects=JsonlWriter(str(folder / "rejects")))),
           JsonlWriter(str(folder / "kept"))], 2),
     ]

@@ -2,11 +2,13 @@
 
     index     benchmark n-gram index, 1 task                            (only with decontaminate)
     curate    read -> [steps before dedup] -> dedup signatures -> intermediate JSONL
-    buckets   candidate pairs per LSH band, verified exactly            (only with dedup)
-    clusters  union-find, one survivor per cluster                      (only with dedup)
+    buckets   candidate pairs per (LSH band, hash range)                (only with dedup)
+    verify    each candidate pair checked exactly, by the task owning it  (only with dedup)
+    links .. resolve  connected components in star rounds + exact finish  (only with dedup)
+    clusters  one survivor per cluster, per partition of cluster labels (only with dedup)
     filter    intermediate JSONL -> dedup filter -> [steps between] -> select candidates
               -> intermediate JSONL                                     (only with dedup and select)
-    select    greedy selection per language over every task's candidates  (only with select)
+    select    greedy selection per language, languages spread over tasks  (only with select)
     publish   intermediate JSONL -> dedup or select filter -> [steps after] -> per-language shards
     generate  generators -> verify -> [refusal check] -> [preference pairs] -> [confidence, judge] -> shards
               (with `generate`)
@@ -71,7 +73,9 @@ from curation.steps import CountedStep, Filter, RedactingJsonlWriter, SideOutput
 from curation.train import adapter_tasks
 from filters.confidence import ConfidenceFilter
 from filters.decontaminate import BuildDecontaminationIndex, Decontaminate
-from filters.dedup import ContainmentConfig, DedupBuckets, DedupClusters, DedupFilter, DedupSignatures
+from filters.dedup import ContainmentConfig, DedupFilter, DedupSignatures
+from filters.dedup_buckets import DedupBuckets
+from filters.dedup_clusters import deciding_pipelines
 from filters.heuristics import QualityFilter
 from filters.judge import JudgeFilter
 from filters.lid import LanguageID, language_table
@@ -201,8 +205,7 @@ def dedup_stages(spec: DedupStep, compiling: Compiling, index: int, applying_sta
                                         max_doc_frequency=c.max_doc_frequency)
     buckets = DedupBuckets(str(layout.dedup), config=minhash, jaccard_threshold=near.threshold,
                            containment=containment)
-    deciding = [Stage("buckets", [buckets], max(1, min(recipe.executor.tasks, near.bands))),
-                Stage("clusters", [DedupClusters(str(layout.dedup))], 1)]
+    deciding = [Stage(name, steps, tasks) for name, steps, tasks in deciding_pipelines(buckets, recipe.executor.tasks)]
     return (DedupSignatures(str(layout.dedup), config=minhash, containment=containment), deciding,
             DedupFilter(str(layout.dedup), outputs=compiling.outputs("dedup", applying_stage)))
 
@@ -215,7 +218,7 @@ def select_stages(spec: SelectStep, compiling: Compiling, index: int, applying_s
     except RecipeError as e:
         raise RecipeError(f"steps[{index}].select: {e}") from None
     candidates = SelectCandidates(str(layout.select), score_key=spec.score_key, complexity_key=spec.complexity_key)
-    return (candidates, [Stage("select", [decide], 1)],
+    return (candidates, [Stage("select", [decide], compiling.recipe.executor.tasks)],
             SelectFilter(str(layout.select), outputs=compiling.outputs("select", applying_stage)))
 
 

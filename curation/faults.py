@@ -17,7 +17,9 @@ The points (a name says where, never which record):
 
     record/<step>                 a counted step decided about one record (curation.steps)
     write/<folder>/<file>         a file written whole, before it is renamed into place (workfiles)
-    dedup/band, select/language   the deciding stages' loops
+    dedup/band, select/language   the deciding stages' loops (also dedup/stars: a star round's edges
+                                  computed; dedup/guesses: a clusters task read one guesses file;
+                                  components/resolve: one graph's residual resolved)
     llm/stored                    an answered batch of LLM requests is in the request cache
     publish/shard                 finalize linked one Parquet shard into data/
     mirror/pushed                 a batch of a task's files is on the output's store (an output URL)

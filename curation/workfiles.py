@@ -17,7 +17,9 @@ What this module gives those steps (and any step that leaves a file for a later 
   `<name>.partial` and renamed over `<name>` only once whole, so a killed task never leaves a
   half file that a rerun would trust, and a failed write leaves nothing;
 - `memmap`: read-only maps of the flat binary files (an empty file is an empty array);
-- `RankFiles`: the folder layout (`<root>/<folder>/<rank:05d><suffix>`) and the per-rank meta.
+- `RankFiles`: the folder layout (`<root>/<folder>/<rank:05d><suffix>`) and the per-rank meta;
+- `decision_files`: what a deciding stage of any task count left for one source rank
+  (`<folder>/<rank:05d>-<task:05d>.npz`, every deciding task writes one per source rank).
 
 It imports no step: `curation.steps` writes its sketches with it.
 
@@ -46,6 +48,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "decision_files",
     "memmap",
     "save_npy",
     "save_npz",
@@ -194,3 +197,16 @@ class RankFiles:
         if len(metas) != world_size:
             raise RunStateError(f"{len(metas)} of {world_size} {self.noun} tasks finished under {self.root}")
         return metas
+
+
+def decision_files(folder: str | os.PathLike[str], rank: int) -> list[Path]:
+    """The decisions every task of a deciding stage wrote for source rank `rank`, in task order.
+
+    Each deciding task writes one file per source rank, empty or not, so tasks 0..n-1 must all be
+    there; a gap means a deciding stage did not finish (or ran with another task count before)."""
+    paths = sorted(Path(folder).glob(f"{rank:05d}-*.npz"))
+    tasks = [int(path.stem.split("-")[1]) for path in paths]
+    if not paths or tasks != list(range(len(tasks))):
+        raise RunStateError(f"{folder}: the decisions for rank {rank} come from tasks {tasks}, expected 0..n-1 "
+                            "(the deciding stage did not finish)")
+    return paths

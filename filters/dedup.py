@@ -9,14 +9,23 @@ Each stage is its own executor run; they talk through files under `work_dir`:
         signatures/shingles/r.offsets.bin   ... and where each doc's run starts (uint64, n+1)
         signatures/bands/b/r.npy            per band b: (band hash, doc index) sorted by hash
         signatures/fingerprints/r.npy       containment only: (winnowed fingerprint, doc index)
-    stage "buckets" (any tasks) DedupBuckets     task t: bands t::tasks -> candidate pairs,
-                                                  task 0: exact hashes, task 1 % tasks:
-                                                  containment candidates; all verified exactly
-        edges/t.npy                         (doc a, doc b, kind, similarity)
-    stage "clusters" (1 task)   DedupClusters    union-find, survivors, reasons
-        clusters/r.npz                      per source rank: removed doc indices + reasons,
-                                            cluster id + size of every clustered doc
+        signatures/exact/r.npy              (exact hash, doc index) of non-empty docs, sorted by hash
+    stages "buckets", "verify" (T tasks)         candidate pairs by (band, hash range), (exact hash,
+                                                  range), (fingerprint, range), each pair verified
+                                                  exactly by the one task that owns it
+        edges/t-d.npy                       (doc a, doc b, kind, similarity) for partition d
+                                            (filters/dedup_buckets.py)
+    stages "links" .. "clusters"                 connected components in star rounds with an exact
+                                                  finish, then survivors and reasons per cluster,
+                                                  in T tasks (filters/dedup_clusters.py)
+        clusters/r-t.npz                    per source rank r, from deciding task t: removed doc
+                                            indices + reasons, cluster id + size of every clustered doc
     stage "publish" (N tasks)   DedupFilter      drops the removed docs (counted, with reasons)
+
+Every deciding stage takes any task count T (the recipe's `executor.tasks`) and gives the same
+decisions: work is cut by hash ranges and hash partitions of docs, never by what a task saw. Files
+are read through memory maps (a postings file is sorted by hash, so a hash range is a binary-searched
+slice), so a task's memory follows its share of the work, not the corpus.
 
 A document is identified between stages by (rank, doc_index): its position in the stream
 of task `rank` of the first stage. The final stage must therefore see the same docs in the same
@@ -42,7 +51,7 @@ Decisions (and why):
   with a threshold that depends on the smaller doc's shingle count s (`effective_threshold`).
 - Empty documents (no tokens after normalization) never take part: they are left to the
   quality filters rather than forming one giant cluster.
-- Clusters: union-find over exact and near edges; a contained doc joins the cluster of its
+- Clusters: components over exact and near edges; a contained doc joins the cluster of its
   best container only (so two long docs quoting the same sentence are not merged). Survivor:
   most shingles, then smallest stable key (derived from `doc.id`), so
   the longer source of a partial copy survives. Cluster id: the smallest stable key in the
@@ -54,7 +63,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,11 +71,9 @@ import xxhash
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
-from curation.errors import RecipeError
-from curation.faults import fault_point
 from curation.positional import PositionalFilter
 from curation.steps import SideOutputs
-from curation.workfiles import AtomicFile, RankFiles, memmap, save_npy, save_npz
+from curation.workfiles import AtomicFile, RankFiles, decision_files, save_npy
 from filters.minhash import MinHashConfig, band_hashes, signature
 from filters.shingles import document_shingles
 
@@ -74,8 +81,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ContainmentConfig",
-    "DedupBuckets",
-    "DedupClusters",
     "DedupFilter",
     "DedupSignatures",
     "effective_threshold",
@@ -172,24 +177,26 @@ class _DedupFiles(RankFiles):
     def fingerprints(self, rank: int) -> Path:
         return self.rank_file("signatures/fingerprints", rank, ".npy")
 
-    def edges(self, task: int) -> Path:
-        return self.rank_file("edges", task, ".npy")
+    def exact(self, rank: int) -> Path:
+        return self.rank_file("signatures/exact", rank, ".npy")
 
-    def clusters(self, rank: int) -> Path:
-        return self.rank_file("clusters", rank, ".npz")
+    def docs_map(self, rank: int) -> np.ndarray:
+        """Rank `rank`'s doc rows, memory-mapped: a deciding task reads the rows it needs, not the file."""
+        return np.load(self.docs(rank), mmap_mode="r")
 
+    def candidates(self, task: int, dest: int) -> Path:
+        return self.root / "candidates" / f"{task:05d}-{dest:05d}.npy"
 
-class _ShingleStore:
-    """Read-only access to every rank's stored shingle sets (memory-mapped)."""
+    @property
+    def edges(self) -> Path:
+        return self.root / "edges"
 
-    def __init__(self, files: _DedupFiles, world_size: int) -> None:
-        self.values = [memmap(files.shingle_values(r), np.uint64) for r in range(world_size)]
-        self.offsets = [memmap(files.shingle_offsets(r), np.uint64) for r in range(world_size)]
+    def stage(self, name: str) -> Path:
+        """A folder of the components' file shuffle (filters/dedup_clusters.py)."""
+        return self.root / "components" / name
 
-    def get(self, gid: int) -> np.ndarray:
-        rank, index = gid >> 32, gid & 0xFFFFFFFF
-        offsets = self.offsets[rank]
-        return np.asarray(self.values[rank][int(offsets[index]) : int(offsets[index + 1])])
+    def clusters(self, rank: int, task: int) -> Path:
+        return self.root / "clusters" / f"{rank:05d}-{task:05d}.npz"
 
 
 # ----------------------------------------------------------------------------- stage 1
@@ -236,7 +243,10 @@ class DedupSignatures(PipelineStep):
                 offsets_file.write(np.uint64(offset).tobytes())
                 self.stat_update("dedup_signed")
                 yield doc
-        save_npy(files.docs(rank), docs.array())
+        doc_rows = docs.array()
+        save_npy(files.docs(rank), doc_rows)
+        indexed = np.flatnonzero(doc_rows["shingles"] > 0)  # empty docs stay out of every index
+        save_npy(files.exact(rank), _postings(doc_rows["exact"][indexed], indexed.astype(np.uint32)))
         band_matrix, owners = bands.array(), band_owners.array()
         for band in range(self.config.num_bands):
             save_npy(files.band(band, rank), _postings(band_matrix[:, band], owners))
@@ -285,297 +295,6 @@ def _postings(hashes: np.ndarray, docs: np.ndarray) -> np.ndarray:
     return postings[np.argsort(postings["hash"], kind="stable")]
 
 
-# ----------------------------------------------------------------------------- stage 2
-
-
-@dataclass
-class _Candidates:
-    pairs: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, a: np.ndarray, b: np.ndarray) -> None:
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        self.pairs.append(np.stack([low, high], axis=1))
-
-    def unique(self) -> np.ndarray:
-        if not self.pairs:
-            return np.zeros((0, 2), dtype=np.uint64)
-        return np.unique(np.concatenate(self.pairs), axis=0)
-
-
-def _load_postings(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """All ranks' postings as (hash, gid), sorted by hash (ties in rank, index order)."""
-    hashes, gids = [], []
-    for rank, path in enumerate(paths):
-        postings = np.load(path)
-        hashes.append(postings["hash"])
-        gids.append(_doc_gid(rank, postings["doc"]))
-    hash_array, gid_array = np.concatenate(hashes), np.concatenate(gids)
-    order = np.lexsort((gid_array, hash_array))
-    return hash_array[order], gid_array[order]
-
-
-def _runs(sorted_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, length) of every run of >= 2 equal values in a sorted array."""
-    if len(sorted_hashes) < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    boundaries = np.flatnonzero(np.concatenate(([True], sorted_hashes[1:] != sorted_hashes[:-1], [True])))
-    starts, lengths = boundaries[:-1], np.diff(boundaries)
-    return starts[lengths > 1], lengths[lengths > 1]
-
-
-def _run_pairs(gids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, candidates: _Candidates) -> None:
-    """All pairs within short runs; for long runs, each member with the first and the previous
-    (enough to connect them, while a run of 10,000 boilerplate copies stays 20,000 pairs)."""
-    for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
-        run = gids[start : start + length]
-        if length <= MAX_ALL_PAIRS_RUN:
-            first, second = np.triu_indices(length, k=1)
-            candidates.add(run[first], run[second])
-        else:
-            candidates.add(np.full(length - 1, run[0]), run[1:])
-            candidates.add(run[:-1], run[1:])
-
-
-class DedupBuckets(PipelineStep):
-    """Second stage: candidate pairs from LSH bands (and containment fingerprints), verified.
-
-    Task t handles bands t, t + tasks, ...; task 0 also the exact hashes and task 1 % tasks the
-    containment candidates. Any task count works.
-
-    Args:
-        work_dir: the folder DedupSignatures wrote to.
-        config: the MinHashConfig the signatures were made with.
-        jaccard_threshold: a near-duplicate edge needs this exact Jaccard on the shingle sets.
-        containment: must match the one given to DedupSignatures (None: no containment).
-    """
-
-    type = "dedup"
-    name = "dedup_buckets"
-
-    def __init__(self, work_dir: str, config: MinHashConfig | None = None, jaccard_threshold: float = 0.75,
-                 containment: ContainmentConfig | None = None):
-        super().__init__()
-        self.work_dir = work_dir
-        self.config = config or MinHashConfig()
-        self.jaccard_threshold = jaccard_threshold
-        self.containment = containment
-
-    def reads(self, rank: int, world_size: int) -> list[str]:
-        """Every first-stage task's meta, records and shingles, this task's bands (and fingerprints)."""
-        signatures = Path(self.work_dir) / "signatures"
-        wanted = [signatures / "meta" / "*", signatures / "docs" / "*", signatures / "shingles" / "*"]
-        wanted += [signatures / "bands" / f"{band:03d}" / "*" for band in range(rank, self.config.num_bands, world_size)]
-        if self.containment is not None and rank == 1 % world_size:
-            wanted.append(signatures / "fingerprints" / "*")
-        return [str(path) for path in wanted]
-
-    def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
-        files = _DedupFiles(self.work_dir)
-        sig_ranks = len(files.metas())
-        docs = _load_docs(files, sig_ranks)
-        candidates = _Candidates()
-        for band in range(rank, self.config.num_bands, world_size):
-            hashes, gids = _load_postings([files.band(band, r) for r in range(sig_ranks)])
-            _run_pairs(gids, *_runs(hashes), candidates)
-            fault_point("dedup/band")
-        edges = []
-        if rank == 0:
-            edges.append(self._exact_edges(docs))
-        if self.containment is not None and rank == 1 % world_size:
-            self._containment_candidates(files, sig_ranks, candidates)
-        pairs = candidates.unique()
-        self.stat_update("candidate_pairs", value=len(pairs))
-        edges.append(self._verify(pairs, docs, _ShingleStore(files, sig_ranks)))
-        all_edges = np.concatenate(edges)
-        for kind, name in enumerate(EDGE_KINDS):
-            self.stat_update(f"edges_{name}", value=int((all_edges["kind"] == kind).sum()))
-        save_npy(files.edges(rank), all_edges)
-
-    def _exact_edges(self, docs: dict[int, np.ndarray]) -> np.ndarray:
-        exact = np.concatenate([docs[r]["exact"] for r in sorted(docs)])
-        gids = np.concatenate([_doc_gid(r, np.arange(len(docs[r]))) for r in sorted(docs)])
-        nonempty = np.concatenate([docs[r]["shingles"] > 0 for r in sorted(docs)])
-        exact, gids = exact[nonempty], gids[nonempty]
-        order = np.lexsort((gids, exact))
-        exact, gids = exact[order], gids[order]
-        starts, lengths = _runs(exact)
-        firsts = np.repeat(gids[starts], lengths - 1)
-        members = np.concatenate([gids[s + 1 : s + n] for s, n in zip(starts, lengths, strict=True)] or [gids[:0]])
-        return _edges(firsts, members, EXACT, np.ones(len(members)))
-
-    def _containment_candidates(self, files: _DedupFiles, sig_ranks: int, candidates: _Candidates) -> None:
-        hashes, gids = _load_postings([files.fingerprints(r) for r in range(sig_ranks)])
-        starts, lengths = _runs(hashes)
-        common = lengths <= self.containment.max_doc_frequency
-        self.stat_update("fingerprints_skipped_as_common", value=int((~common).sum()))
-        _run_pairs(gids, starts[common], lengths[common], candidates)
-
-    def _verify(self, pairs: np.ndarray, docs: dict[int, np.ndarray], store: _ShingleStore) -> np.ndarray:
-        """Exact checks of every candidate pair; returns the pairs that are edges."""
-        kept_a, kept_b, kinds, similarities = [], [], [], []
-        for a, b in pairs.tolist():
-            info_a, info_b = _doc_info(docs, a), _doc_info(docs, b)
-            if info_a["exact"] == info_b["exact"]:
-                kind, similarity = EXACT, 1.0
-            else:
-                same_language = 0 in (info_a["lang"], info_b["lang"]) or info_a["lang"] == info_b["lang"]
-                kind, similarity = self._compare(store.get(a), store.get(b), same_language)
-                if kind is None:
-                    continue
-            kept_a.append(a)
-            kept_b.append(b)
-            kinds.append(kind)
-            similarities.append(similarity)
-        edges = np.empty(len(kept_a), dtype=EDGE_DTYPE)
-        edges["a"], edges["b"], edges["kind"], edges["similarity"] = kept_a, kept_b, kinds, similarities
-        return edges
-
-    def _compare(self, first: np.ndarray, second: np.ndarray, same_language: bool) -> tuple[int | None, float]:
-        shared = len(np.intersect1d(first, second, assume_unique=True))
-        jaccard = shared / (len(first) + len(second) - shared)
-        if jaccard >= self.jaccard_threshold:
-            return NEAR, jaccard
-        # Containment is only judged within a language: a translation that keeps a list of names
-        # (teams, places) can be two-thirds "contained" in the original (measured on XQuAD).
-        if self.containment is not None and same_language:
-            smaller = min(len(first), len(second))
-            containment = shared / smaller
-            if containment >= effective_threshold(smaller, self.containment):
-                return CONTAINED, containment
-        return None, jaccard
-
-
-def _edges(a: np.ndarray, b: np.ndarray, kind: int, similarity: np.ndarray) -> np.ndarray:
-    edges = np.empty(len(a), dtype=EDGE_DTYPE)
-    edges["a"], edges["b"], edges["kind"], edges["similarity"] = a, b, kind, similarity
-    return edges
-
-
-def _load_docs(files: _DedupFiles, sig_ranks: int) -> dict[int, np.ndarray]:
-    return {rank: np.load(files.docs(rank)) for rank in range(sig_ranks)}
-
-
-def _doc_info(docs: dict[int, np.ndarray], gid: int) -> np.void:
-    return docs[gid >> 32][gid & 0xFFFFFFFF]
-
-
-# ----------------------------------------------------------------------------- stage 3
-
-
-class _UnionFind:
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
-
-    def find(self, node: int) -> int:
-        root = node
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[node] != root:  # path compression
-            self.parent[node], node = root, self.parent[node]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a != root_b:
-            self.parent[max(root_a, root_b)] = min(root_a, root_b)
-
-
-class DedupClusters(PipelineStep):
-    """Third stage (one task): clusters, one survivor each, and what to remove and why."""
-
-    type = "dedup"
-    name = "dedup_clusters"
-
-    def __init__(self, work_dir: str):
-        super().__init__()
-        self.work_dir = work_dir
-
-    def reads(self, rank: int, world_size: int) -> list[str]:
-        """Every first-stage task's meta and records, and every bucket task's edges."""
-        root = Path(self.work_dir)
-        return [str(root / "signatures" / "meta" / "*"), str(root / "signatures" / "docs" / "*"),
-                str(root / "edges" / "*")]
-
-    def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
-        if world_size != 1:
-            raise RecipeError(f"DedupClusters runs as exactly 1 task, got {world_size}")
-        files = _DedupFiles(self.work_dir)
-        sig_ranks = len(files.metas())
-        docs = _load_docs(files, sig_ranks)
-        edge_files = sorted((files.root / "edges").glob("*.npy"))
-        edges = np.concatenate([np.load(path) for path in edge_files]) if edge_files else np.zeros(0, EDGE_DTYPE)
-        nodes = np.unique(np.concatenate([edges["a"], edges["b"]]))
-        removed, members = self._decide(nodes, edges, docs)
-        for source_rank in range(sig_ranks):
-            _save_clusters(files.clusters(source_rank), removed.get(source_rank, []), members.get(source_rank, []))
-        self.stat_update("clusters", value=len({cluster for rows in members.values() for _, cluster, _ in rows}))
-        for rows in removed.values():
-            for _, reason in rows:
-                self.stat_update(REASONS[reason])
-
-    def _decide(self, nodes: np.ndarray, edges: np.ndarray, docs: dict[int, np.ndarray]) -> tuple[dict, dict]:
-        position = {gid: i for i, gid in enumerate(nodes.tolist())}
-        info = [_doc_info(docs, gid) for gid in nodes.tolist()]
-        # Survivor order: most shingles, smallest stable key, smallest gid. (Not characters:
-        # between exact copies they only count whitespace and punctuation.)
-        order = [(-int(d["shingles"]), int(d["key"]), gid) for d, gid in zip(info, nodes.tolist(), strict=True)]
-        similar = _UnionFind(len(nodes))
-        for a, b, kind in zip(edges["a"].tolist(), edges["b"].tolist(), edges["kind"].tolist(), strict=True):
-            if kind != CONTAINED:
-                similar.union(position[a], position[b])
-        clusters = _UnionFind(len(nodes))
-        for i in range(len(nodes)):
-            clusters.union(i, similar.find(i))
-        for smaller, container in self._best_containers(edges, position, order).items():
-            clusters.union(smaller, container)
-        groups: dict[int, list[int]] = {}
-        for i in range(len(nodes)):
-            groups.setdefault(clusters.find(i), []).append(i)
-        removed: dict[int, list] = {}
-        members: dict[int, list] = {}
-        for group in groups.values():
-            survivor = min(group, key=lambda i: order[i])
-            cluster_id = min(int(info[i]["key"]) for i in group)
-            for i in group:
-                rank, index = nodes[i] >> np.uint64(32), nodes[i] & np.uint64(0xFFFFFFFF)
-                members.setdefault(int(rank), []).append((int(index), cluster_id, len(group)))
-                if i == survivor:
-                    continue
-                if info[i]["exact"] == info[survivor]["exact"]:
-                    reason = EXACT
-                elif similar.find(i) == similar.find(survivor):
-                    reason = NEAR
-                else:
-                    reason = CONTAINED
-                removed.setdefault(int(rank), []).append((int(index), reason))
-        return removed, members
-
-    @staticmethod
-    def _best_containers(edges: np.ndarray, position: dict[int, int], order: list[tuple]) -> dict[int, int]:
-        """For each contained doc, the one container it joins: the first in survivor order."""
-        best: dict[int, int] = {}
-        contained = edges[edges["kind"] == CONTAINED]
-        for a, b in zip(contained["a"].tolist(), contained["b"].tolist(), strict=True):
-            i, j = position[a], position[b]
-            smaller, container = (i, j) if order[i] > order[j] else (j, i)
-            if smaller not in best or order[container] < order[best[smaller]]:
-                best[smaller] = container
-        return best
-
-
-def _save_clusters(path: Path, removed: list[tuple[int, int]], members: list[tuple[int, int, int]]) -> None:
-    removed_array = np.array(sorted(removed), dtype=np.int64).reshape(-1, 2)
-    member_rows = sorted(members)
-    save_npz(
-        path,
-        removed_index=removed_array[:, 0].astype(np.uint32),
-        removed_reason=removed_array[:, 1].astype(np.uint8),
-        member_index=np.array([row[0] for row in member_rows], dtype=np.uint32),
-        member_cluster=np.array([row[1] for row in member_rows], dtype=np.uint64),
-        member_size=np.array([row[2] for row in member_rows], dtype=np.uint32),
-    )
-
-
 # ----------------------------------------------------------------------------- stage 4
 
 
@@ -598,16 +317,18 @@ class DedupFilter(PositionalFilter):
         self._cluster_of: dict[int, tuple[int, int]] = {}
 
     def decision_files(self, rank: int) -> list[Path]:
-        return [self.files.clusters(rank)]
+        return [self.files.root / "clusters" / f"{rank:05d}-*.npz"]  # one per deciding task
 
     def load_decisions(self, rank: int) -> None:
-        with np.load(self.files.clusters(rank)) as clusters:
-            self._removed = dict(zip(clusters["removed_index"].tolist(), clusters["removed_reason"].tolist(),
-                                     strict=True))
-            self._cluster_of = dict(zip(clusters["member_index"].tolist(),
-                                        zip(clusters["member_cluster"].tolist(), clusters["member_size"].tolist(),
-                                            strict=True),
-                                        strict=True))
+        self._removed, self._cluster_of = {}, {}
+        for path in decision_files(self.files.root / "clusters", rank):
+            with np.load(path) as clusters:
+                self._removed.update(zip(clusters["removed_index"].tolist(), clusters["removed_reason"].tolist(),
+                                         strict=True))
+                self._cluster_of.update(zip(clusters["member_index"].tolist(),
+                                            zip(clusters["member_cluster"].tolist(), clusters["member_size"].tolist(),
+                                                strict=True),
+                                            strict=True))
 
     def keep_at(self, position: int, doc: Document) -> bool | tuple[bool, str]:
         if position in self._cluster_of:

@@ -18,8 +18,9 @@ staged and the stages talk through files under `work_dir`:
         candidates/r/L.prints.bin    its fingerprint: 128 uint16 MinHash slots (256 bytes)
         candidates/meta/r.json       world_size, doc count, language -> (file number, rows);
                                      written last, so a killed task leaves no meta
-    stage "select"  (1 task)   SelectDecide      per language, greedy in rank order; writes
-        decisions/r.npz              per source rank: indices of the selected and of the near repeats
+    stage "select"  (any tasks) SelectDecide     per language, greedy in rank order; task t takes
+                                                 every tasks-th language (sorted), and writes
+        decisions/r-t.npz            per source rank: indices of the selected and of the near repeats
     stage "publish" (N tasks)  SelectFilter      keeps the selected, drops the rest (counted)
 
 A record is identified between stages exactly as dedup does it: (rank, index), its position in
@@ -67,7 +68,7 @@ from curation.faults import fault_point
 from curation.languages import normalize_lang
 from curation.positional import PositionalFilter
 from curation.steps import SideOutputs, record_lang
-from curation.workfiles import AtomicFile, RankFiles, memmap, save_npz
+from curation.workfiles import AtomicFile, RankFiles, decision_files, memmap, save_npz
 from filters.dedup import stable_key
 from filters.diversity import SLOTS, SelectedPrints, fingerprint
 from filters.shingles import exact_hash
@@ -99,8 +100,8 @@ class _SelectFiles(RankFiles):
     def prints(self, rank: int, number: int) -> Path:
         return self.root / "candidates" / f"{rank:05d}" / f"{number:04d}.prints.bin"
 
-    def decisions(self, rank: int) -> Path:
-        return self.rank_file("decisions", rank, ".npz")
+    def decisions(self, rank: int, task: int) -> Path:
+        return self.root / "decisions" / f"{rank:05d}-{task:05d}.npz"
 
 
 class _CandidateFile:
@@ -223,7 +224,11 @@ def _rank_order(rows: np.ndarray) -> np.ndarray:
 
 
 class SelectDecide(PipelineStep):
-    """The deciding stage (one task): per language, the greedy selection over every task's candidates.
+    """The deciding stage: per language, the greedy selection over every task's candidates.
+
+    Languages are decided in parallel (task t of T: the t-th, (t+T)-th, ... language in sorted
+    order); within a language the walk is sequential, since whether a record is selected depends on
+    every better one. So a run with one language decides in one task whatever the task count.
 
     Args:
         work_dir: the folder SelectCandidates wrote to.
@@ -259,11 +264,12 @@ class SelectDecide(PipelineStep):
         return [str(Path(self.work_dir) / "candidates" / "*")]
 
     def run(self, data: Iterable[Document] | None = None, rank: int = 0, world_size: int = 1) -> None:
-        if world_size != 1:
-            raise RecipeError(f"SelectDecide runs as exactly 1 task, got {world_size}")
         files = _SelectFiles(self.work_dir)
         metas = files.metas()
-        languages = sorted({lang for meta in metas for lang in meta["languages"]})
+        # Languages are independent (a budget each), the walk within one is sequential by definition
+        # (whether a record is selected depends on every better one): task t takes every
+        # `world_size`-th language in sorted order, so any task count decides the same.
+        languages = sorted({lang for meta in metas for lang in meta["languages"]})[rank::world_size]
         selected: dict[int, list[int]] = {r: [] for r in range(len(metas))}
         near: dict[int, list[int]] = {r: [] for r in range(len(metas))}
         for lang in languages:
@@ -279,7 +285,7 @@ class SelectDecide(PipelineStep):
         for source_rank in range(len(metas)):
             chosen = np.array(sorted(selected[source_rank]), dtype=np.uint32)
             repeats = np.array(sorted(near[source_rank]), dtype=np.uint32)
-            save_npz(files.decisions(source_rank), selected=chosen, near=repeats)
+            save_npz(files.decisions(source_rank, rank), selected=chosen, near=repeats)
 
     def _decide_language(self, lang: str, sources: list[_Source], selected: dict[int, list[int]],
                          near: dict[int, list[int]]) -> None:
@@ -347,11 +353,14 @@ class SelectFilter(PositionalFilter):
         self._near: set[int] = set()
 
     def decision_files(self, rank: int) -> list[Path]:
-        return [self.files.decisions(rank)]
+        return [self.files.root / "decisions" / f"{rank:05d}-*.npz"]  # one per deciding task
 
     def load_decisions(self, rank: int) -> None:
-        with np.load(self.files.decisions(rank)) as decisions:
-            self._selected, self._near = set(decisions["selected"].tolist()), set(decisions["near"].tolist())
+        self._selected, self._near = set(), set()
+        for path in decision_files(self.files.root / "decisions", rank):  # one per deciding task
+            with np.load(path) as decisions:
+                self._selected.update(decisions["selected"].tolist())
+                self._near.update(decisions["near"].tolist())
 
     def keep_at(self, position: int, doc: Document) -> bool | tuple[bool, str]:
         if position in self._selected:

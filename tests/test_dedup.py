@@ -15,12 +15,12 @@ from datatrove.pipeline.writers import JsonlWriter
 from curation.errors import RecipeError, RunStateError
 from filters.dedup import (
     ContainmentConfig,
-    DedupBuckets,
-    DedupClusters,
     DedupFilter,
     DedupSignatures,
     effective_threshold,
 )
+from filters.dedup_buckets import DedupBuckets
+from filters.dedup_clusters import deciding_pipelines
 from filters.minhash import (
     MinHashConfig,
     _seed_words,
@@ -115,8 +115,7 @@ def _run_dedup(tmp_path: Path, tasks: int, containment: ContainmentConfig | None
     config = MinHashConfig()
     stages = [
         ([JsonlReader(str(inputs)), DedupSignatures(work_dir, config, containment)], tasks),
-        ([DedupBuckets(work_dir, config, containment=containment)], 2),
-        ([DedupClusters(work_dir)], 1),
+        *[(steps, n) for _, steps, n in deciding_pipelines(DedupBuckets(work_dir, config, containment=containment), 2)],
         ([JsonlReader(str(inputs)), DedupFilter(work_dir), JsonlWriter(str(root / "out"))], tasks),
     ]
     for i, (pipeline, stage_tasks) in enumerate(stages):
@@ -125,7 +124,7 @@ def _run_dedup(tmp_path: Path, tasks: int, containment: ContainmentConfig | None
     for path in sorted((root / "out").glob("*.jsonl*")):
         for doc in JsonlReader(str(root / "out")).read_file(path.name):
             kept[doc.id] = doc.metadata
-    stats = json.loads((root / "logs3" / "stats.json").read_text())
+    stats = json.loads((root / f"logs{len(stages) - 1}" / "stats.json").read_text())
     return kept, stats
 
 
@@ -256,8 +255,8 @@ def test_filter_refuses_a_different_task_count(tmp_path):
     work_dir = str(tmp_path / "dedup")
     docs = [Document(text=ENGLISH, id="a"), Document(text=SPANISH, id="b")]
     list(DedupSignatures(work_dir).run(iter(docs), rank=0, world_size=1))
-    DedupBuckets(work_dir).run(None, rank=0, world_size=1)
-    DedupClusters(work_dir).run(None, rank=0, world_size=1)
+    for _, steps, _ in deciding_pipelines(DedupBuckets(work_dir), 1):
+        steps[0].run(None, rank=0, world_size=1)
     with pytest.raises(RunStateError, match="same task count"):
         list(DedupFilter(work_dir).run(iter(docs), rank=0, world_size=2))
     with pytest.raises(RunStateError, match="docs"):

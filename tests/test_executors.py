@@ -26,7 +26,8 @@ def test_slurm_section_builds_chained_slurm_executors(tmp_path, recipe_file):
     stages = compile_recipe(recipe, expand_inputs(recipe.inputs), layout)
     executors = make_executors(recipe, stages, layout)
     assert all(isinstance(e, SlurmPipelineExecutor) for e in executors)
-    assert [e.tasks for e in executors] == [64, 14, 1, 64, 1]  # buckets: one task per band at most
+    # curate, then every deciding stage of dedup at the recipe's task count, publish, finalize
+    assert [e.tasks for e in executors] == [64, 64, 64, 64, 64, 64, 64, 64, 64, 1]
     assert [e.depends for e in executors[1:]] == executors[:-1]
     first = executors[0]
     assert (first.partition, first.time, first.cpus_per_task, first.mem_per_cpu_gb) == ("cpu", "02:00:00", 2, 4)

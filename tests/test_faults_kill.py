@@ -21,8 +21,12 @@ from tests.fault_matrix import assert_same_output, draw_point, killed_at, matrix
 STAGE_POINTS = {
     "curate": ["record/read", "record/lid", "record/quality", "write/shingles/*", "write/[0-9][0-9][0-9]/*",
                "write/fingerprints/*"],
-    "buckets": ["dedup/band", "write/edges/*"],
-    "clusters": ["write/clusters/*"],
+    "buckets": ["dedup/band", "write/candidates/*"],
+    "verify": ["write/edges/*"],
+    # links, stars-1-large, stars-1-small, labels: the components' file shuffle (filters/dedup_clusters.py)
+    "components": ["write/links/*", "write/loners/*", "dedup/stars", "write/stars-*/*", "write/guesses/*",
+                   "write/residual/*"],
+    "clusters": ["dedup/guesses", "write/clusters/*"],
     "filter": ["record/dedup", "write/0000[0-9]/*"],
     "select": ["select/language", "write/decisions/*"],
     "publish": ["record/select", "write/publish/*"],

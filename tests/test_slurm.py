@@ -19,8 +19,8 @@ from tests.cluster_runs import TEXTS, counts, make_inputs, shard_rows
 from tests.conftest import REPO, load_stats, run_cli, write_jsonl
 from tests.hub_server import FakeHub
 
-# Measured on the 2-core machine: the five stages' jobs finish in ~40 s (each task starts a Python that
-# imports datatrove and curate). Ten times that absorbs a busy machine; a hung job still fails the test.
+# Measured on the 2-core machine with five stages: their jobs finished in ~40 s (each task starts a Python
+# that imports datatrove and curate); ten stages now. 400 s absorbs a busy machine; a hung job still fails.
 QUEUE_SECONDS = 400
 HUB_TOKEN = "hf_slurmT0k3nQ9xVb3kLm0pRt7uWy2aZ"
 
@@ -60,7 +60,7 @@ def test_a_model_stage_asks_for_gpus_and_every_job_sources_the_venv(tmp_path, re
     assert all("gpus" not in e.get_sbatch_args() for e in executors)
 
 
-@pytest.mark.slow  # a Slurm cluster, six chained job arrays (~45 s)
+@pytest.mark.slow  # a Slurm cluster, eleven chained job arrays (~60 s alone)
 def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe_file, cluster, monkeypatch):
     """... and its push job lands the dataset on a loopback Hub, the token reaching the job through the
     environment sbatch passes on, never written into a script or the pickled job."""
@@ -86,7 +86,8 @@ def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe
         assert (landed / path.relative_to(output)).read_bytes() == path.read_bytes(), path
     assert not any(HUB_TOKEN.encode() in p.read_bytes() for p in (output / ".curate").rglob("*") if p.is_file())
     scripts = sorted((output / ".curate" / "logs").glob("*/launch_script.slurm"))
-    assert [p.parent.name for p in scripts] == ["buckets", "clusters", "curate", "finalize", "publish", "push"]
+    assert [p.parent.name for p in scripts] == ["buckets", "clusters", "curate", "finalize", "labels", "links",
+                                                "publish", "push", "stars-1-large", "stars-1-small", "verify"]
     for script in scripts:
         assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0, script
         text = script.read_text()
