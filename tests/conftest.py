@@ -57,3 +57,17 @@ def orphans():
 
     while ORPHANED_GROUPS:
         kill_group(ORPHANED_GROUPS.pop())
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory):
+    """The bundled model behind vLLM's OpenAI-compatible server, started once for every test that asks
+    (tests/vllm_server.py); yields its API root. Use `tests.vllm_server.served_llm(url)` as a recipe's llm."""
+    pytest.importorskip("vllm", reason="the vLLM server is installed by `make install`")
+    from tests.vllm_server import served_bundled_model
+
+    try:
+        with served_bundled_model(tmp_path_factory.mktemp("vllm-server") / "server.log") as base_url:
+            yield base_url
+    except RuntimeError as error:
+        pytest.fail(str(error))

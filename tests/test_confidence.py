@@ -2,7 +2,7 @@
 
 Fast tests run on the fake engine: its samples come from a responder function, and its scoring
 log-probabilities favour response words that appear in the prompt and an end of turn after a
-sentence end (`curation.llm.fake.pseudo_score`). One slow test scores real records with vLLM.
+sentence end (`curation.llm.fake.pseudo_score`). Real records scored with vLLM: tests/test_vllm.py.
 """
 
 from __future__ import annotations
@@ -230,43 +230,8 @@ def test_configuration_errors_are_caught_early():
         ConfidenceFilter(FakeEngine(), weights={"nli": 1.0})
 
 
-# --- the real engine ---------------------------------------------------------------------------------
-
-CLEAN = [
-    ("What is the capital of France?", "The capital of France is Paris."),
-    ("Give one tip for staying healthy.", "Drink enough water every day and get regular exercise."),
-    ("Translate 'good morning' into Spanish.", "'Good morning' in Spanish is 'buenos días'."),
-]
-
-
-@pytest.mark.slow
-def test_vllm_scores_clean_and_corrupted_records():
-    pytest.importorskip("vllm", reason="the vLLM engine is installed by `make install`")
-    import time
-
-    from curation.llm.bundled import resolve_model
-    from curation.llm.vllm_engine import VLLMEngine
-
-    engine = VLLMEngine(resolve_model("bundled"), dtype="bfloat16", max_model_len=1024)
-    docs = [chat(q, a, doc_id=f"clean{i}") for i, (q, a) in enumerate(CLEAN)]
-    docs += [
-        chat("Name three primary colours.", CLEAN[1][1], doc_id="swapped"),
-        chat("Explain why the sky is blue.", "The sky looks blue because air molecules scatter the short", doc_id="cut"),
-        chat("What is the largest planet in our solar system?", "Sayari kubwa zaidi ni Jupita.", doc_id="other_lang"),
-    ]
-    step = ConfidenceFilter(engine, samples=3, sample_max_tokens=48)
-    started = time.perf_counter()
-    assert len(run(step, docs)) == 6
-    print(f"\nconfidence: 6 records scored in {time.perf_counter() - started:.1f} s (incl. model load)")
-    for doc in docs:
-        scores = doc.metadata["scores"]
-        for name in ("confidence", "confidence.consistency", "confidence.pmi", "confidence.eot_logprob",
-                     "confidence.mean_logprob"):
-            assert math.isfinite(scores[name]), (doc.id, name)
-        assert scores["confidence.eot_logprob"] <= 0.0 and 0.0 <= scores["confidence.consistency"] <= 1.0
-        print(doc.id, {k.removeprefix("confidence."): round(v, 3) for k, v in scores.items()})
-    eot = {d.id: d.metadata["scores"]["confidence.eot_logprob"] for d in docs}
-    assert eot["cut"] < sum(eot[f"clean{i}"] for i in range(3)) / 3
+# The real engine's scores of clean and corrupted records: tests/test_vllm.py (on the model that
+# module loads once for its engine tests).
 
 
 @pytest.mark.slow  # `curate run` on a two-process executor (~10 s)

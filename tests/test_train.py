@@ -89,7 +89,10 @@ def test_recipe_train_block_trains_measures_and_reports(tmp_path):
               "inputs": [{"path": str(tmp_path / f"{lang}.json"), "prompt_key": "instruction",
                           "response_key": "output"} for lang in ("sw", "en")],
               "steps": [{"lid": {"keep": ["sw", "en"], "min_score": 0.3}}],
-              "train": {"max_steps": 3, "lora_r": 4, "learning_rate": 1e-3, "samples": 2, "weights": {"sw": 2}}}
+              # 16-token held-out answers: enough for LID to judge them; each is a greedy decode on the CPU,
+              # two per language before and after training, in both runs below
+              "train": {"max_steps": 3, "lora_r": 4, "learning_rate": 1e-3, "samples": 2, "sample_max_tokens": 16,
+                        "weights": {"sw": 2}}}
     result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"

@@ -6,11 +6,8 @@ and accounting, not on the quality of a 135M model's answers.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from curation.llm.types import ChatRequest, Sampling
@@ -88,41 +85,40 @@ def test_structured_output_constrains_the_answer_to_the_schema(engine):
     assert 1 <= len(tasks) <= 3 and all(isinstance(t, str) and len(t) >= 6 for t in tasks)
 
 
-def test_recipe_generates_with_vllm_and_the_cache_answers_a_rerun(tmp_path):
-    recipe = {
-        "name": "vllm-gen", "output": str(tmp_path / "out"),
-        "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 1024, "dtype": "bfloat16"},
-        "generate": {"languages": ["sw", "en"], "max_tokens": 32,
-                     "instruction": {"count": 2, "rounds": 1, "per_prompt": 2, "response_max_tokens": 32}},
-        "executor": {"local": {"tasks": 1, "workers": 1}},
-    }
-    path = write_recipe(tmp_path / "r.yaml", recipe)
-    result = run_cli("run", path)
-    assert result.exit_code == 0, result.output
-    stats = load_stats(tmp_path / "out")
-    assert stats["accounting"]["ok"]
-    generated = stats["generation"]
-    assert generated["eng_Latn"]["prompts"] > 0 and generated["_total"]["tokens_generated"] > 0
-    verify = step_stats(stats, "verify")
-    assert verify["in"] == step_stats(stats, "generate")["kept"]
-    from curation.llm.cache import RequestCache
-
-    cached = len(RequestCache(tmp_path / "out" / "cache" / "requests.sqlite"))
-    asked = sum(v["prompts"] for k, v in generated.items() if k != "_total")
-    assert cached == asked
-    # Run again at 2 generate tasks: the items are split another way, and the merged cache answers every
-    # request (the model is never loaded), so the same rows come out.
-    rows = published_rows(tmp_path / "out")
-    result = run_cli("run", path, "--fresh", "--set", "llm.tasks=2")
-    assert result.exit_code == 0, result.output
-    rerun = load_stats(tmp_path / "out")
-    assert rerun["llm_cache"]["hits"] == asked and rerun["generation"]["_total"]["tokens_generated"] > 0
-    assert published_rows(tmp_path / "out") == rows
+CLEAN_PAIRS = [
+    ("What is the capital of France?", "The capital of France is Paris."),
+    ("Give one tip for staying healthy.", "Drink enough water every day and get regular exercise."),
+    ("Translate 'good morning' into Spanish.", "'Good morning' in Spanish is 'buenos días'."),
+]
 
 
-def published_rows(output: Path) -> list[str]:
-    return sorted(json.dumps(row, sort_keys=True) for shard in sorted((output / "data").rglob("*.parquet"))
-                  for row in pq.read_table(shard).to_pylist())
+def test_confidence_scores_clean_and_corrupted_records(engine):
+    """The confidence step's signals from the real model (moved here from tests/test_confidence.py to
+    score on this module's engine instead of loading a second one)."""
+    import math
+
+    from filters.confidence import ConfidenceFilter
+    from tests.test_confidence import chat
+
+    docs = [chat(q, a, doc_id=f"clean{i}") for i, (q, a) in enumerate(CLEAN_PAIRS)]
+    docs += [
+        chat("Name three primary colours.", CLEAN_PAIRS[1][1], doc_id="swapped"),
+        chat("Explain why the sky is blue.", "The sky looks blue because air molecules scatter the short", doc_id="cut"),
+        chat("What is the largest planet in our solar system?", "Sayari kubwa zaidi ni Jupita.", doc_id="other_lang"),
+    ]
+    # two short samples per record are enough for a consistency score; the truncation check reads the
+    # scored response's end of turn, not the samples
+    step = ConfidenceFilter(engine, samples=2, sample_max_tokens=24)
+    assert len(list(step.run(docs))) == 6
+    for doc in docs:
+        scores = doc.metadata["scores"]
+        for name in ("confidence", "confidence.consistency", "confidence.pmi", "confidence.eot_logprob",
+                     "confidence.mean_logprob"):
+            assert math.isfinite(scores[name]), (doc.id, name)
+        assert scores["confidence.eot_logprob"] <= 0.0 and 0.0 <= scores["confidence.consistency"] <= 1.0
+        print(doc.id, {k.removeprefix("confidence."): round(v, 3) for k, v in scores.items()})
+    eot = {d.id: d.metadata["scores"]["confidence.eot_logprob"] for d in docs}
+    assert eot["cut"] < sum(eot[f"clean{i}"] for i in range(3)) / 3
 
 
 def test_quickstart_recipe_generates_with_the_bundled_model(tmp_path):
@@ -130,9 +126,15 @@ def test_quickstart_recipe_generates_with_the_bundled_model(tmp_path):
     from tests.conftest import REPO
 
     output = tmp_path / "quickstart"
+    # Every task of the shipped block, in both languages, each cut to what the assertions need. The
+    # 135M model writes to the token limit, so the limits set the time: with 12 instructions and 160/128
+    # tokens the run asked 30 requests (2,594 tokens written), with these 15 (871), on a busy 2-core machine
+    # 9.7 -> 6.6 min of generation.
+    cuts = ["generate.instruction.count=4", "generate.max_tokens=128", "generate.instruction.response_max_tokens=64",
+            "generate.dialogue.count=1", "generate.qa.max_passages=1",
+            "train.max_steps=2", "train.samples=1", "train.sample_max_tokens=16"]
     result = run_cli("run", REPO / "recipes" / "quickstart.yaml", "--set", f"output={output}",
-                     "--set", "generate.dialogue.count=1",
-                     "--set", "generate.qa.max_passages=1", "--set", "train.max_steps=2", "--set", "train.samples=1")
+                     *(arg for cut in cuts for arg in ("--set", cut)))
     assert result.exit_code == 0, result.output
     stats = load_stats(output)
     assert stats["accounting"]["ok"]
@@ -141,8 +143,14 @@ def test_quickstart_recipe_generates_with_the_bundled_model(tmp_path):
     generation = stats["generation"]
     assert {"swh_Latn", "eng_Latn"} <= set(generation)
     assert all(v["prompts"] > 0 for k, v in generation.items() if k != "_total")
+    assert generation["_total"]["tokens_generated"] > 0
     verify = step_stats(stats, "verify")
-    assert verify["in"] == verify["kept"] + sum(verify["dropped"].values())
+    assert verify["in"] == step_stats(stats, "generate")["kept"] == verify["kept"] + sum(verify["dropped"].values())
+    # every answered request is in the run's request cache, once: a rerun would be answered from it
+    from curation.llm.cache import RequestCache
+
+    cached = len(RequestCache(output / "cache" / "requests.sqlite"))
+    assert cached == sum(v["prompts"] for k, v in generation.items() if k != "_total")
 
 
 def test_confidence_recipe_scores_and_corrects_instruction_data(tmp_path):
