@@ -204,6 +204,8 @@ def main() -> None:
                         help="default: --docs up to 200,000 (its signatures take ~6 ms a doc here); 0 skips it")
     parser.add_argument("--work", default="/tmp/bench_dedup_scale")
     parser.add_argument("--heap", action="store_true", help="also each task's traced heap peak (a second, slower pass)")
+    parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "dedup_scale.json",
+                        help="where the rows go for bench/bench_scale.py's projection")
     args = parser.parse_args()
     logger.remove()  # datatrove logs every task; keep the table readable
     logger.add(sys.stderr, level="WARNING")
@@ -221,6 +223,8 @@ def main() -> None:
             write_shards(inputs, dt_docs)
         rows += bench_datatrove(inputs, root)
     print_table(rows)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"docs": args.docs, "datatrove_docs": dt_docs, "rows": rows}, indent=1))
     print(f"total {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
