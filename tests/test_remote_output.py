@@ -1,5 +1,5 @@
-"""`output: s3://bucket/run` against a real S3-compatible server on loopback (moto's standalone server, in a
-thread of the test process, reached over HTTP by s3fs exactly as an S3 endpoint would be): the run's
+"""`output: s3://bucket/run` against a real S3-compatible server on loopback (moto's standalone server, its
+own process, reached over HTTP by s3fs exactly as an S3 endpoint would be): the run's
 published files, counts and card equal a local folder's, a run killed mid-way resumes from the bucket on
 an empty mirror, and a wrong endpoint or bucket is one line. Nothing is read from the network but it."""
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,9 @@ from tests.conftest import run_cli, write_recipe
 from tests.fault_matrix import ORPHANED_GROUPS, assert_same_output, kill_group, killed_at
 
 pytest.importorskip("s3fs")
-moto_server = pytest.importorskip("moto.server")
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"  # moto[server]'s command (a dev dependency)
+if not MOTO_SERVER.exists():
+    pytest.skip("moto[server] is installed by `make install`", allow_module_level=True)
 
 BUCKET = "curate-test"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
@@ -36,17 +40,21 @@ def s3(tmp_path_factory):
 
     saved = {key: os.environ.get(key) for key in CREDENTIALS}
     os.environ.update(CREDENTIALS)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    # Its own process, not moto's ThreadedMotoServer: that imports Flask into the test process, and vLLM's
+    # kernel registration then trips over Flask's `current_app` proxy in every later in-process engine.
+    port = free_port()
+    server = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    wait_until_listening(port, server)
     fs = s3fs.S3FileSystem(endpoint_url=endpoint, use_listings_cache=False)
     fs.mkdir(BUCKET)
     try:
         yield endpoint, fs
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=30)
+        assert "flask" not in sys.modules, "moto's Flask app was imported into the test process"
         for group in ORPHANED_GROUPS:  # what the killed runs left (datatrove's Manager)
             kill_group(group)
         for key, value in saved.items():
@@ -54,6 +62,20 @@ def s3(tmp_path_factory):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def wait_until_listening(port: int, server: subprocess.Popen, seconds: float = 120) -> None:
+    """Until the server accepts connections (it starts in ~2 s alone; the bound is a hang guard for a busy
+    machine), or fail with why."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"moto_server exited with {server.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.1)
+    server.kill()
+    pytest.fail(f"moto_server did not listen on port {port} within {seconds} s")
 
 
 def recipe(tmp_path: Path, output: str, endpoint: str | None = None, mirror: Path | None = None,
