@@ -11,10 +11,9 @@
    `workers: 2`, timing each stage's executor:
 
        curate    read JSONL, lid, pii, quality, dedup signatures, hand-off   (map)
-       buckets   LSH bands -> verified pairs                                   (deciding)
-       clusters  union-find, one task                                        (deciding)
+       buckets .. clusters   candidate pairs, verify, components, decisions    (deciding, any tasks)
        filter    dedup filter, select candidates, hand-off                   (map)
-       select    per-language selection, one task                            (deciding)
+       select    per-language selection, languages spread over tasks         (deciding)
        publish   select filter, Parquet shards                               (map)
 
    A stage's rate is the records it read (stats.json) per second of wall time; the efficiency of 2
@@ -26,8 +25,9 @@
    system). Each stage reads what the stages before it kept (the measured shares). The deciding
    stages are projected from `bench/results/dedup_scale.json` when `bench/bench_dedup_scale.py` has
    written it (`DEDUP_SCALE_JSON`, the hook: per-stage task seconds at its largest task count),
-   else from this run as they are on main: buckets at most 14 tasks (one per band), clusters and
-   select one task each, which no node count shortens.
+   else from this run as single tasks. Select decides each language in one task (its greedy walk is
+   sequential), languages spread over tasks: projected as the corpus's languages in parallel with equal
+   shares (a skewed mix is limited by its largest language).
 4. Projects generation (`project_generation`): generated tokens / (N replicas x tokens/s per
    replica), with the replica rate from `RECORDED_GENERATION` (the README's measured vLLM numbers,
    each marked with where it was measured) or `--replica-tok-s` (a GPU measurement of yours).
@@ -63,12 +63,11 @@ FLORES = ROOT / ".." / "shared" / "data" / "flores200-dev"
 LANGUAGES = {"swh_Latn": "sw", "yor_Latn": "yo", "npi_Deva": "ne", "hin_Deva": "hi", "arb_Arab": "ar",
              "rus_Cyrl": "ru", "zho_Hans": "zh", "tha_Thai": "th"}
 MAP_STAGES = ("curate", "filter", "publish")
-DECIDING_STAGES = ("buckets", "clusters", "select")
+DECIDING_STAGES = ("buckets", "verify", "links", "stars-1-large", "stars-1-small", "labels", "clusters", "select")
 DEDUP_SCALE_JSON = ROOT / "bench" / "results" / "dedup_scale.json"
 TB = 10**12
 CLUSTER_DOC_BYTES = 2048
 CORES_PER_NODE = 16
-BUCKET_TASKS_ON_MAIN = 14  # one per LSH band (dedup.near.bands)
 
 # Generated tokens/s of one vLLM replica, as measured in this repository (README, "Performance").
 RECORDED_GENERATION = [
@@ -225,12 +224,12 @@ def project_cpu(one: list[StageTime], two: list[StageTime], measured_doc_bytes: 
         elif dedup_scale and t.stage in dedup_scale:
             rate = cores * nodes / (dedup_scale[t.stage] / size)
             how = "parallel deciding stage (bench_dedup_scale.py), every core"
-        elif t.stage == "buckets":
-            rate = t.rate * size * min(BUCKET_TASKS_ON_MAIN, cores * nodes)
-            how = f"deciding, as on main: at most {BUCKET_TASKS_ON_MAIN} tasks (one per band)"
+        elif t.stage == "select":
+            rate = t.rate * size * min(len(LANGUAGES), cores * nodes)
+            how = f"deciding: a task per language ({len(LANGUAGES)} here, equal shares), sequential within one"
         else:
             rate = t.rate * size
-            how = "deciding, as on main: one task"
+            how = "deciding, measured here as one task (no dedup_scale.json)"
         projected[t.stage] = {"seconds": docs * share / rate if rate else math.inf, "how": how,
                               "efficiency": efficiency}
     return projected
@@ -264,7 +263,7 @@ def print_projection(one: list[StageTime], two: list[StageTime], doc_bytes: floa
                      dedup_scale: dict[str, float] | None) -> None:
     print(f"\nprojected: 1 TB of {CLUSTER_DOC_BYTES // 1024} KB documents ({TB / CLUSTER_DOC_BYTES:,.0f}), "
           f"N nodes x {CORES_PER_NODE} cores; deciding stages "
-          f"{'from ' + DEDUP_SCALE_JSON.name if dedup_scale else 'as on main (no dedup_scale.json)'}")
+          f"{'from ' + DEDUP_SCALE_JSON.name if dedup_scale else 'measured here as one task (no dedup_scale.json)'}")
     columns = [project_cpu(one, two, doc_bytes, n, dedup_scale) for n in node_counts]
     print("| stage | " + " | ".join(f"N={n}" for n in node_counts) + " | how |")
     print("|---|" + "---:|" * len(node_counts) + "---|")
