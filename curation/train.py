@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from curation.errors import InputError, RecipeError
 from curation.faults import fault_point
+from curation.hardware import has_cuda
 from curation.layout import config_language
 from curation.llm.bundled import resolve_model
 from curation.recipe import TrainSpec
@@ -200,7 +201,7 @@ def train_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
     config = SFTConfig(output_dir=str(target), max_steps=spec.max_steps, per_device_train_batch_size=spec.batch_size,
                        per_device_eval_batch_size=spec.batch_size, learning_rate=spec.learning_rate, logging_steps=1,
                        save_steps=max(1, spec.max_steps // 2), save_total_limit=2, report_to=[], seed=spec.seed,
-                       max_length=spec.max_length, use_cpu=not _has_cuda(), bf16=False, eval_strategy="no",
+                       max_length=spec.max_length, use_cpu=not has_cuda(), bf16=False, eval_strategy="no",
                        disable_tqdm=True)
     lora = LoraConfig(r=spec.lora_r, lora_alpha=2 * spec.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=resolve_model(spec.base), args=config, peft_config=lora,
@@ -246,7 +247,7 @@ def train_dpo_adapter(target: Path, by_lang: dict[str, Any], spec: TrainSpec,
     config = DPOConfig(output_dir=str(target), max_steps=spec.max_steps, per_device_train_batch_size=spec.batch_size,
                        per_device_eval_batch_size=spec.batch_size, learning_rate=spec.learning_rate, logging_steps=1,
                        save_steps=max(1, spec.max_steps // 2), save_total_limit=2, report_to=[], seed=spec.seed,
-                       max_length=spec.max_length, use_cpu=not _has_cuda(), bf16=False, eval_strategy="no",
+                       max_length=spec.max_length, use_cpu=not has_cuda(), bf16=False, eval_strategy="no",
                        disable_tqdm=True, beta=spec.beta)
     lora = LoraConfig(r=spec.lora_r, lora_alpha=2 * spec.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
     pair_columns = ["prompt", "chosen", "rejected"]
@@ -416,7 +417,3 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()

@@ -23,7 +23,7 @@ def engine(tmp_path_factory):
     from curation.llm.bundled import resolve_model
     from curation.llm.vllm_engine import VLLMEngine
 
-    return VLLMEngine(resolve_model("bundled"), dtype="bfloat16", max_model_len=1024)
+    return VLLMEngine(resolve_model("bundled"), max_model_len=1024)
 
 
 def test_bundled_model_is_converted_once_and_loads_offline(engine):
@@ -171,7 +171,7 @@ def test_confidence_recipe_scores_and_corrects_instruction_data(tmp_path):
                           "response_key": "output"}],
               "steps": [{"confidence": {"drop_fraction": 0.34, "on_low": "correct", "samples": 2,
                                         "sample_max_tokens": 32}}],
-              "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 1024, "dtype": "bfloat16"},
+              "llm": {"engine": "vllm", "model": "bundled", "max_model_len": 1024},
               "executor": {"local": {"tasks": 1}}}
     result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))
     assert result.exit_code == 0, result.output

