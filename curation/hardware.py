@@ -27,21 +27,24 @@ def has_cuda() -> bool:
 
 @functools.cache
 def cpu_has_native_bf16() -> bool:
-    """True where the CPU has bfloat16 arithmetic (x86 AVX512-BF16 or AMX, an Arm core with BF16).
-
-    Read from /proc/cpuinfo's flags; where there is none to read (macOS), assume it does, so the
-    checkpoint's own dtype is kept as before (Apple's M2 and later have BF16).
-    """
+    """True where this CPU has bfloat16 arithmetic. Where there is no /proc/cpuinfo to read (macOS),
+    assume it does, so the checkpoint's own dtype is kept as before (Apple's M2 and later have BF16)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return True
+    return bf16_in_cpuinfo(text, platform.machine())
+
+
+def bf16_in_cpuinfo(cpuinfo: str, machine: str) -> bool:
+    """Whether /proc/cpuinfo's flags name bfloat16 arithmetic: x86's AVX512-BF16 or AMX-BF16, an Arm
+    core's BF16 feature (AVX512 alone is not enough: its bfloat16 is still converted op by op)."""
     flags: set[str] = set()
-    for line in text.splitlines():
+    for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip() in ("flags", "Features"):
             flags.update(value.split())
-    if platform.machine().lower() in ("x86_64", "amd64", "i686", "i386"):
+    if machine.lower() in ("x86_64", "amd64", "i686", "i386"):
         return bool(flags & {"avx512_bf16", "amx_bf16"})
     return "bf16" in flags
 

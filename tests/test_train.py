@@ -164,23 +164,29 @@ def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
     request = ScoreRequest.of([{"role": "user", "content": SWAHILI_PAIRS[0]["instruction"]}],
                               SWAHILI_PAIRS[0]["output"])
 
-    def vllm_mean(spec: LLMSpec) -> float:
-        engine = build_engine(spec)
-        lps = engine.score([request])[0].token_logprobs
-        del engine
-        return sum(lps) / len(lps)
-
-    base, tuned = vllm_mean(LLMSpec(max_model_len=512)), vllm_mean(LLMSpec(max_model_len=512, adapter=adapter))
+    # One vLLM load, with the adapter; the base model's score comes from the same PEFT model with its
+    # adapter switched off, in the dtype vLLM ran (float32 on a CPU that emulates bfloat16).
+    engine = build_engine(LLMSpec(max_model_len=512, adapter=adapter))
+    lps = engine.score([request])[0].token_logprobs
+    tuned = sum(lps) / len(lps)
+    dtype = engine._llm.llm_engine.model_config.dtype
+    del engine
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model("bundled"))
     prefix, continuation, eot = VLLMEngine._score_tokens(tokenizer, request)
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(resolve_model("bundled")), adapter)
-    with torch.no_grad():
-        logits = model(torch.tensor([prefix + continuation + eot])).logits[0].float()
-    steps = torch.log_softmax(logits[len(prefix) - 1: len(prefix) + len(continuation) - 1], dim=-1)
-    peft_mean = steps[torch.arange(len(continuation)), torch.tensor(continuation)].mean().item()
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(resolve_model("bundled"), dtype=dtype), adapter)
 
-    assert tuned > base + 0.1  # trained on this very pair at a high learning rate
-    assert abs(tuned - peft_mean) < 0.05
+    def peft_mean() -> float:
+        with torch.no_grad():
+            logits = model(torch.tensor([prefix + continuation + eot])).logits[0].float()
+        steps = torch.log_softmax(logits[len(prefix) - 1: len(prefix) + len(continuation) - 1], dim=-1)
+        return steps[torch.arange(len(continuation)), torch.tensor(continuation)].mean().item()
+
+    with_adapter = peft_mean()
+    with model.disable_adapter():
+        base = peft_mean()
+
+    assert with_adapter > base + 0.1  # trained on this very pair at a high learning rate
+    assert abs(tuned - with_adapter) < 0.05  # vLLM applies the adapter as PEFT does
     # answers of the tuned model are cached under their own label, tied to the adapter's weights
     assert model_label(LLMSpec(adapter=adapter)) != model_label(LLMSpec())

@@ -35,6 +35,17 @@ def test_bundled_model_is_converted_once_and_loads_offline(engine):
     assert ensure_bundled_model() == folder  # the second call converts nothing
 
 
+def test_auto_dtype_runs_float32_on_a_cpu_that_emulates_bfloat16(engine):
+    """The checkpoint is bfloat16; where this CPU lacks bfloat16 arithmetic the engine runs float32."""
+    import torch
+
+    from curation.hardware import cpu_has_native_bf16, has_cuda
+
+    engine.generate([ChatRequest.of([{"role": "user", "content": "Hi"}], Sampling(max_tokens=1))])
+    loaded = engine._llm.llm_engine.model_config.dtype
+    assert loaded == (torch.bfloat16 if has_cuda() or cpu_has_native_bf16() else torch.float32)
+
+
 def test_batched_chat_with_seeds_samples_and_logprobs(engine):
     prompts = ["Give one tip for learning a new language.", "Nipe ushauri mmoja wa kujifunza lugha mpya.",
                "给我一个学习新语言的建议。", "Name a fruit."]
@@ -130,7 +141,8 @@ def test_quickstart_recipe_generates_with_the_bundled_model(tmp_path):
     # 135M model writes to the token limit, so the limits set the time: with 12 instructions and 160/128
     # tokens the run asked 30 requests (2,594 tokens written), with these 15 (871), on a busy 2-core machine
     # 9.7 -> 6.6 min of generation.
-    cuts = ["generate.instruction.count=4", "generate.max_tokens=128", "generate.instruction.response_max_tokens=64",
+    cuts = ["generate.instruction.count=4", "generate.instruction.rounds=1", "generate.max_tokens=64",
+            "generate.instruction.response_max_tokens=48",
             "generate.dialogue.count=1", "generate.qa.max_passages=1",
             "train.max_steps=2", "train.samples=1", "train.sample_max_tokens=16"]
     result = run_cli("run", REPO / "recipes" / "quickstart.yaml", "--set", f"output={output}",
