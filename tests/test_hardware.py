@@ -25,3 +25,19 @@ def test_auto_becomes_float32_only_where_bfloat16_is_emulated(monkeypatch):
     assert cpu_dtype("bfloat16") == "bfloat16"  # a dtype the recipe names is kept
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: True)
     assert cpu_dtype("auto") == "auto"
+
+
+def test_the_cli_lets_waiting_openmp_threads_sleep_unless_told_otherwise():
+    """main() sets OMP_WAIT_POLICY=PASSIVE before anything loads torch; a value the user set is kept."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import os, sys; sys.argv = ['curate', '--help']; from curation.cli import main\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "sys.stderr.write('POLICY=' + os.environ['OMP_WAIT_POLICY'] + ' TORCH=' + str('torch' in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    for given, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        run_env = env if given is None else {**env, "OMP_WAIT_POLICY": given}
+        result = subprocess.run([sys.executable, "-c", probe], env=run_env, capture_output=True, text=True, timeout=300)
+        assert f"POLICY={expected} TORCH=False" in result.stderr, result.stderr[-2000:]

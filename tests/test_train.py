@@ -190,3 +190,23 @@ def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
     assert abs(tuned - with_adapter) < 0.05  # vLLM applies the adapter as PEFT does
     # answers of the tuned model are cached under their own label, tied to the adapter's weights
     assert model_label(LLMSpec(adapter=adapter)) != model_label(LLMSpec())
+
+
+@pytest.mark.slow
+def test_held_out_answers_in_one_batch_equal_answers_asked_one_at_a_time():
+    """The before/after samples are generated as one left-padded batch per language: the same greedy
+    answers as asking each prompt alone, whatever their lengths."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from curation.llm.bundled import resolve_model
+    from curation.train import _answers
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("bundled"))
+    model = AutoModelForCausalLM.from_pretrained(resolve_model("bundled"), dtype=torch.float32).eval()
+    conversations = [[{"role": "user", "content": text}] for text in
+                     ("Hi", "Name three primary colours, please, and say why.", "Habari ya asubuhi? Jina lako nani?")]
+    with torch.no_grad():
+        batched = _answers(model, tokenizer, conversations, max_tokens=12)
+        alone = [_answers(model, tokenizer, [c], max_tokens=12)[0] for c in conversations]
+    assert batched == alone and all(batched)
