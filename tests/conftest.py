@@ -28,10 +28,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under `pytest -n 2 --dist loadgroup` (make test) every test that loads the model runs on one
     worker, one after another: two vLLM-CPU engines side by side starve each other, and the session's
-    served model (the `vllm_server` fixture) starts once. Runs before xdist reads the groups."""
-    for item in items:
-        if item.get_closest_marker("model") or "vllm_server" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("model"))
+    served model (the `vllm_server` fixture) starts once. They go first: the group is the longest unit
+    of work, and xdist hands units out in collection order. Runs before xdist reads the groups."""
+    model = [item for item in items
+             if item.get_closest_marker("model") or "vllm_server" in getattr(item, "fixturenames", ())]
+    for item in model:
+        item.add_marker(pytest.mark.xdist_group("model"))
+    chosen = set(model)
+    items[:] = model + [item for item in items if item not in chosen]
 
 
 def write_jsonl(path: Path, records: list[Any]) -> Path:
