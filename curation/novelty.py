@@ -17,8 +17,10 @@ instructions in any script ~0.0-0.05. Lower thresholds are stricter ("...诗" vs
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
-from datasketch import MinHash, MinHashLSH
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE_SIZES = (3, 4, 5)
 # Fixed so signatures (and therefore which texts are candidates) agree across runs and processes.
@@ -68,6 +70,9 @@ class NoveltyFilter:
             raise ValueError(f"novelty threshold must be in (0, 1], got {threshold}")
         self.threshold = threshold
         self.num_perm = num_perm
+        # datasketch imports scipy (~0.5 s): only the runs that check novelty (generation) load it
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(threshold=max(0.1, threshold - 0.2), num_perm=num_perm)
         self._shingles: dict[str, frozenset[str]] = {}
 
@@ -89,6 +94,8 @@ class NoveltyFilter:
         return True
 
     def _minhash(self, shingles: frozenset[str]) -> MinHash:
+        from datasketch import MinHash
+
         minhash = MinHash(num_perm=self.num_perm, seed=MINHASH_SEED)
         # Sorted, so the update order (and anything order-sensitive) never depends on set iteration.
         minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])

@@ -82,6 +82,15 @@ def orphans():
 
 
 @pytest.fixture(scope="session")
+def matrix_reference(tmp_path_factory):
+    """The fault matrix's uninterrupted run (tests.fault_matrix.reference_run), made once for the kill,
+    disk and lock tests that compare their runs with it: (output folder, the fault points it reached)."""
+    from tests.fault_matrix import reference_run
+
+    return reference_run(tmp_path_factory.mktemp("matrix-reference"))
+
+
+@pytest.fixture(scope="session")
 def vllm_server(tmp_path_factory):
     """The bundled model behind vLLM's OpenAI-compatible server, started once for every test that asks
     (tests/vllm_server.py); yields its API root. Use `tests.vllm_server.served_llm(url)` as a recipe's llm."""

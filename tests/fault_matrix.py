@@ -60,6 +60,20 @@ def matrix_recipe(tmp_path: Path, name: str, output: Path | None = None) -> Path
     return write_recipe(tmp_path / f"{name}.yaml", recipe)
 
 
+def reference_run(tmp_path: Path) -> tuple[Path, list[str]]:
+    """An uninterrupted run of the matrix recipe into tmp_path/out, and every point it reached, in order."""
+    from tests.conftest import run_cli
+
+    trace = tmp_path / "trace"
+    os.environ["CURATE_FAULT_TRACE"] = str(trace)
+    try:
+        result = run_cli("run", matrix_recipe(tmp_path, "out"))
+    finally:
+        del os.environ["CURATE_FAULT_TRACE"]
+    assert result.exit_code == 0, result.output
+    return tmp_path / "out", trace.read_text().splitlines()
+
+
 def calls_file(output: Path) -> Path:
     return output.with_name(output.name + ".calls")
 

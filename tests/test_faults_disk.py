@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO
 from tests.fault_matrix import assert_same_output, child_env, matrix_recipe, requests_sent
 from tests.test_faults_lock import stopped_run
 
@@ -48,9 +48,9 @@ def one_line_error(stderr: str) -> str:
 
 
 @needs_namespaces
-@pytest.mark.slow  # two `curate run`s on a small tmpfs and one reference run (~20 s)
-def test_a_full_disk_is_one_line_publishes_nothing_and_a_rerun_with_room_completes(tmp_path):
-    assert run_cli("run", matrix_recipe(tmp_path, "reference")).exit_code == 0
+@pytest.mark.slow  # two `curate run`s on a small tmpfs, compared with the shared reference run
+def test_a_full_disk_is_one_line_publishes_nothing_and_a_rerun_with_room_completes(tmp_path, matrix_reference):
+    reference, _ = matrix_reference
     disk, snapshots = tmp_path / "disk", tmp_path / "snapshots"
     disk.mkdir()
     snapshots.mkdir()
@@ -79,8 +79,8 @@ def test_a_full_disk_is_one_line_publishes_nothing_and_a_rerun_with_room_complet
     assert not list(first.rglob("*.partial")) or not (first / "data").exists()
 
     assert int((snapshots / "second.rc").read_text()) == 0, (snapshots / "second.err").read_text()
-    assert_same_output(snapshots / "second", tmp_path / "reference", "full disk")
-    assert requests_sent(tmp_path / "out") == requests_sent(tmp_path / "reference")
+    assert_same_output(snapshots / "second", reference, "full disk")
+    assert requests_sent(tmp_path / "out") == requests_sent(reference)
 
 
 @needs_namespaces

@@ -10,8 +10,6 @@ runs), the rerun is a plain `curate run` of the same recipe.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.conftest import run_cli
@@ -37,24 +35,10 @@ STAGE_POINTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """An uninterrupted run of the matrix recipe, and every point it reached, in order."""
-    tmp = tmp_path_factory.mktemp("reference")
-    trace = tmp / "trace"
-    os.environ["CURATE_FAULT_TRACE"] = str(trace)
-    try:
-        result = run_cli("run", matrix_recipe(tmp, "out"))
-    finally:
-        del os.environ["CURATE_FAULT_TRACE"]
-    assert result.exit_code == 0, result.output
-    return tmp / "out", trace.read_text().splitlines()
-
-
 @pytest.mark.slow  # per case a `curate run` child killed mid-stage (~5 s) and the rerun (~4 s)
 @pytest.mark.parametrize("case", list(STAGE_POINTS))
-def test_a_run_killed_inside_a_stage_resumes_to_the_uninterrupted_output(tmp_path, reference, case):
-    output, trace = reference
+def test_a_run_killed_inside_a_stage_resumes_to_the_uninterrupted_output(tmp_path, matrix_reference, case):
+    output, trace = matrix_reference
     point = draw_point(trace, STAGE_POINTS[case], case)
     recipe = matrix_recipe(tmp_path, "out")
     killed_at(recipe, point)

@@ -49,9 +49,9 @@ def refused_in_one_line(result, holder_pid: int) -> None:
 
 
 @pytest.mark.slow  # a run held mid-stage while two others are refused, then finished; one killed (~20 s)
-def test_a_second_run_is_refused_while_the_first_finishes_and_a_killed_runs_lock_is_taken_over(tmp_path):
-    reference = matrix_recipe(tmp_path, "reference")
-    assert run_cli("run", reference).exit_code == 0
+def test_a_second_run_is_refused_while_the_first_finishes_and_a_killed_runs_lock_is_taken_over(tmp_path,
+                                                                                                matrix_reference):
+    reference, _ = matrix_reference
 
     recipe = matrix_recipe(tmp_path, "out")
     first = stopped_run(recipe, "record/lid@40")  # mid-curate, the lock held
@@ -59,7 +59,7 @@ def test_a_second_run_is_refused_while_the_first_finishes_and_a_killed_runs_lock
     refused_in_one_line(run_cli("run", recipe, "--fresh"), first.pid)  # would delete its work files
     os.kill(first.pid, signal.SIGCONT)
     assert first.wait(timeout=HANG_GUARD_S) == 0
-    assert shard_rows(tmp_path / "out") == shard_rows(tmp_path / "reference")
+    assert shard_rows(tmp_path / "out") == shard_rows(reference)
     assert load_stats(tmp_path / "out")["accounting"]["ok"]
 
     # the other order: a run arriving second, --fresh, finds the folder held and leaves it alone
@@ -72,7 +72,7 @@ def test_a_second_run_is_refused_while_the_first_finishes_and_a_killed_runs_lock
     assert taken.exit_code == 0, taken.output
     assert f"the run of pid {again.pid} on host" in " ".join(taken.output.split())
     assert "taking it over" in taken.output
-    assert shard_rows(tmp_path / "out") == shard_rows(tmp_path / "reference")
+    assert shard_rows(tmp_path / "out") == shard_rows(reference)
 
 
 def test_a_forked_child_of_a_killed_holder_does_not_keep_the_lock(tmp_path):

@@ -24,8 +24,10 @@ CORE_MODULES_THAT_MAY_IMPORT_WINGS = {"curation/compile.py", "curation/train.py"
 # only when the code that needs them runs. Anything else belongs at the top of its module.
 # `datasets` takes ~3 s to import: the readers load it only for `hf:` inputs.
 # trafilatura (~0.4 s) and warcio (~0.2 s): only html/warc inputs load them (curation/web.py).
+# datasketch (~0.4 s, most of it scipy.integrate): only novelty checks of generated texts use it.
+# polars (~0.3 s): only finalize's counting (curation/stats.py), not every `curate` command's start-up.
 LAZY_OK = {"vllm", "torch", "transformers", "trl", "peft", "ray", "datatrove.executor.ray", "loguru", "datasets",
-           "trafilatura", "warcio", "bm25s"}
+           "trafilatura", "warcio", "bm25s", "datasketch", "polars"}
 
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:
