@@ -43,7 +43,7 @@ def cluster():
         yield running
 
 
-@pytest.mark.slow  # three Ray nodes (~36 s to start), a local run (~37 s), the Ray run (~63 s): at load ~7
+@pytest.mark.slow  # three Ray nodes (~13-25 s to start), the shared local run (~26 s), the Ray run (~40-80 s)
 def test_a_recipe_on_a_real_multi_node_ray_cluster_matches_the_local_run(tmp_path, recipe_file, cluster,
                                                                           cluster_reference):
     inputs, local = cluster_reference

@@ -54,7 +54,7 @@ def test_a_model_stage_asks_for_gpus_and_every_job_sources_the_venv(tmp_path, re
     assert all("gpus" not in e.get_sbatch_args() for e in executors)
 
 
-@pytest.mark.slow  # a Slurm cluster, eleven chained job arrays (~60 s alone)
+@pytest.mark.slow  # a Slurm cluster, eleven chained job arrays (~45-60 s at load 2-6), the shared local run
 def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe_file, cluster, monkeypatch,
                                                                  cluster_reference):
     """... and its push job lands the dataset on a loopback Hub, the token reaching the job through the
