@@ -1,5 +1,6 @@
-"""What the real-cluster tests (test_slurm.py, test_ray_nodes.py) share: the inputs they curate and
-the parts of a run's output that must equal the local executor's."""
+"""What the real-cluster tests (test_slurm.py, test_ray_nodes.py) share: the inputs they curate, the
+recipe they run, the local executor's run of it (once per session: the `cluster_reference` fixture in
+conftest.py) and the parts of a run's output that must equal that run's."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from tests.conftest import load_stats, write_jsonl
+from tests.conftest import load_stats, run_cli, write_jsonl, write_recipe
 
 TEXTS = [
     "Mvua kubwa ilinyesha jana usiku na wakulima katika kijiji chetu wamefurahi sana.",
@@ -24,6 +25,25 @@ def make_inputs(folder: Path) -> None:
     for part in range(3):
         write_jsonl(folder / f"part-{part}.jsonl",
                     [{"id": f"{part}-{i}", "text": text + ("" if part else " Asante.")} for i, text in enumerate(TEXTS)])
+
+
+def cluster_recipe(inputs: Path, output: Path, executor: dict, where: Path) -> dict:
+    """The recipe every cluster test runs: LID and dedup (so the multi-task deciding stages cross the
+    cluster), after a step that records, per task, the node it ran on into `where`."""
+    record = {"custom": {"use": "tests.steps_for_tests:RecordWhereItRan", "args": {"folder": str(where)}}}
+    return {"name": output.name, "output": str(output), "inputs": [{"path": str(inputs / "*.jsonl"), "id_key": "id"}],
+            "steps": [record, {"lid": None}, {"dedup": None}], "executor": executor}
+
+
+def run_locally(folder: Path) -> tuple[Path, Path]:
+    """make_inputs into `folder`/in and the cluster recipe on the local executor (two tasks) into
+    `folder`/local: (the inputs folder, the reference output). The cluster runs read the same inputs."""
+    inputs, output = folder / "in", folder / "local"
+    make_inputs(inputs)
+    recipe = write_recipe(folder / "local.yaml", cluster_recipe(inputs, output, {"local": {"tasks": 2}}, folder / "where"))
+    result = run_cli("run", recipe)
+    assert result.exit_code == 0, result.output
+    return inputs, output
 
 
 def shard_rows(output: Path) -> dict[str, list[dict]]:

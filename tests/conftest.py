@@ -102,3 +102,12 @@ def vllm_server(tmp_path_factory):
             yield base_url
     except RuntimeError as error:
         pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def cluster_reference(tmp_path_factory):
+    """(inputs, output) of the local executor's run of the cluster tests' recipe (tests/cluster_runs.py),
+    made once: the Ray and Slurm runs each compare their output with it (~30 s a run on the busy machine)."""
+    from tests.cluster_runs import run_locally
+
+    return run_locally(tmp_path_factory.mktemp("cluster-reference"))

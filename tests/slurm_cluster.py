@@ -113,6 +113,7 @@ class SlurmCluster:
             "SelectTypeParameters=CR_Core",
             "ReturnToService=2",
             "MpiDefault=none",
+            "SchedulerParameters=batch_sched_delay=0,sched_min_interval=0",
             f"NodeName={self.node} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={_node_memory_mb()} State=UNKNOWN",
             # Oversubscribed: a stage's array tasks all start on this small machine, as they would on many nodes.
             f"PartitionName={PARTITION} Nodes={self.node} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8",

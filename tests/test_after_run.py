@@ -1,7 +1,8 @@
 """Training and the Hub push as stages after finalize on Slurm and Ray (curation/after_run.py): how
 they are built (tasks, GPUs, no token inside), and a real Ray run that lands the dataset on a
-loopback Hub (tests/hub_server.py) with no follow-up command, resumes without pushing twice, and
-fails in one line, not a hang, when the push is refused. The Slurm run is in tests/test_slurm.py."""
+loopback Hub (tests/hub_server.py) with no follow-up command, after training an adapter per language
+in its own task, resumes without training or pushing twice, and fails in one line, not a hang, when
+the push is refused. The Slurm run is in tests/test_slurm.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from curation.layout import RunLayout
 from curation.pipeline import failure_line, forget_changed_after_run_stages, make_executors
 from curation.recipe import load_recipe
 from curation.train import adapter_tasks
-from tests.cluster_runs import TEXTS, make_inputs
+from tests.cluster_runs import TEXTS
 from tests.conftest import load_stats, run_cli, write_jsonl
 
 TOKEN = "hf_afterRunT0k3nQ9xVb3kLm0pRt7uWy2a"
@@ -173,65 +174,74 @@ def ray_with_hub_env():
                 os.environ[key] = value
 
 
-@pytest.mark.slow  # a local Ray, three runs of five stages (~40 s on 2 cores)
-def test_a_ray_run_pushes_to_the_hub_without_a_follow_up_command(tmp_path, recipe_file, ray_with_hub_env):
-    from tests.hub_server import FakeHub
-
-    make_inputs(tmp_path / "in")
-    with FakeHub(token=TOKEN, user=USER) as hub:
-        executor = {"ray": {"tasks": 2, "cpus_per_task": 1, "mem_per_cpu_gb": 0.5}}
-        recipe = cluster_recipe(tmp_path, executor, push={"repo_id": f"{USER}/after", "endpoint": hub.url})
-        result = run_cli("run", recipe_file(recipe))
-        assert result.exit_code == 0, result.output
-        output = tmp_path / "after"
-        assert "pushed:" in result.output and f"{hub.url}/datasets/{USER}/after" in result.output
-        landed = hub.materialize(f"{USER}/after", tmp_path / "landed")
-        for path in [*(output / "data").glob("*/*.parquet"), output / "README.md", output / "stats.json"]:
-            assert (landed / path.relative_to(output)).read_bytes() == path.read_bytes(), path
-        assert len(hub.commits(f"{USER}/after")) == 2  # the repo's first commit, then the run's
-        assert len(list((output / ".curate" / "logs" / "push" / "completions").iterdir())) == 1
-
-        # resumed: the finished push stage is skipped; the Hub sees no new request at all
-        before = len(hub.requests)
-        again = run_cli("run", recipe_file(recipe))
-        assert again.exit_code == 0, again.output
-        assert len(hub.requests) == before and len(hub.commits(f"{USER}/after")) == 2
-
-        # another repo: the push stage runs again; a refused token is one line and exit 1, not a hang
-        recipe["push"] = {"repo_id": f"{USER}/elsewhere", "endpoint": hub.url, "token_env": "WRONG_HUB_TOKEN"}
-        refused = run_cli("run", recipe_file(recipe))
-    assert refused.exit_code == 1
-    assert "stage push: 1 of 1 task(s) failed" in refused.output and "Traceback" not in refused.output
-    assert "RecipeError" in refused.output and "task_00000.log" in refused.output
-    assert load_stats(output)["accounting"]["ok"]
-    assert TOKEN not in json.dumps(load_stats(output)) + (output / ".curate" / "push.json").read_text()
-
-
-@pytest.mark.slow  # a local Ray, two train tasks side by side on the bundled model (~60 s on 2 cores)
-def test_a_ray_train_stage_trains_an_adapter_per_language_in_its_own_task(tmp_path, recipe_file, ray_with_hub_env):
-    pytest.importorskip("trl", reason="training is installed by `make install`")
-    pytest.importorskip("gguf", reason="the bundled model needs the llm extra")
-    (tmp_path / "in").mkdir()
+def write_instruction_pairs(folder: Path) -> None:
+    """Six instruction pairs each in Swahili and Russian: chat records, so the run can train on them."""
+    folder.mkdir()
     pairs = {"sw": ("Taja tunda namba {i} unalolipenda na ueleze kwa nini.",
                     "Ninapenda embe, tunda namba {i}, kwa sababu ni tamu sana na lina rangi ya njano."),
              "ru": ("Назовите фрукт номер {i}, который вам нравится, и объясните почему.",
                     "Я люблю манго, фрукт номер {i}, потому что он очень сладкий и жёлтый.")}
     for lang, (question, answer) in pairs.items():
-        write_jsonl(tmp_path / "in" / f"{lang}.jsonl",
+        write_jsonl(folder / f"{lang}.jsonl",
                     [{"instruction": question.format(i=i), "output": answer.format(i=i)} for i in range(6)])
+
+
+# One Ray run trains and pushes: the stages before train and push (curate, publish, finalize: ~15 s of
+# worker starts on the busy machine) run once for both. Model-backed: the train tasks load the bundled model.
+@pytest.mark.slow  # a local Ray, three runs; two train tasks side by side on the bundled model (~90 s on 2 cores)
+def test_a_ray_run_trains_an_adapter_per_language_and_pushes_without_a_follow_up_command(
+        tmp_path, recipe_file, ray_with_hub_env):
+    pytest.importorskip("trl", reason="training is installed by `make install`")
+    pytest.importorskip("gguf", reason="the bundled model needs the llm extra")
+    from tests.hub_server import FakeHub
+
+    write_instruction_pairs(tmp_path / "in")
     executor = {"ray": {"tasks": 1, "cpus_per_task": 1, "mem_per_cpu_gb": 1, "gpus_per_model_task": 0}}
     train = {"mode": "per_language", "languages": ["sw", "ru"], "max_steps": 2, "lora_r": 4, "samples": 0}
-    result = run_cli("run", recipe_file(cluster_recipe(tmp_path, executor, train=train)))
-    assert result.exit_code == 0, result.output
-
     output = tmp_path / "after"
-    logs = output / ".curate" / "logs" / "train"
-    assert len(list((logs / "completions").iterdir())) == 2  # one task per language
-    trained_by = [json.loads((logs / "stats" / f"{rank:05d}.json").read_text())[0]["stats"] for rank in (0, 1)]
-    assert trained_by == [{"adapters": 1, "adapter ru": 1}, {"adapters": 1, "adapter sw": 1}]  # name order
-    training = load_stats(output)["training"]  # both tasks' metrics: neither wrote over the other
-    assert set(training) == {"sw", "ru"}
-    for lang in ("sw", "ru"):
-        assert (output / "train" / lang / "adapter" / "adapter_model.safetensors").exists()
-        assert [e["step"] for e in training[lang]["loss_curve"]] == [1, 2]
-    assert "training" in result.output  # the CLI shows the stage's table
+    logs = output / ".curate" / "logs"
+    with FakeHub(token=TOKEN, user=USER) as hub:
+        recipe = cluster_recipe(tmp_path, executor, train=train,
+                                push={"repo_id": f"{USER}/after", "endpoint": hub.url})
+        result = run_cli("run", recipe_file(recipe))
+        assert result.exit_code == 0, result.output
+
+        # trained: one task per language, each adapter's metrics in stats.json (neither wrote over the other)
+        assert len(list((logs / "train" / "completions").iterdir())) == 2
+        trained_by = [json.loads((logs / "train" / "stats" / f"{rank:05d}.json").read_text())[0]["stats"]
+                      for rank in (0, 1)]
+        assert trained_by == [{"adapters": 1, "adapter ru": 1}, {"adapters": 1, "adapter sw": 1}]  # name order
+        training = load_stats(output)["training"]
+        assert set(training) == {"sw", "ru"}
+        for lang in ("sw", "ru"):
+            assert (output / "train" / lang / "adapter" / "adapter_model.safetensors").exists()
+            assert [e["step"] for e in training[lang]["loss_curve"]] == [1, 2]
+        assert "training" in result.output  # the CLI shows the stage's table
+
+        # pushed, after training: what landed is the run's output, stats.json with the training in it
+        assert "pushed:" in result.output and f"{hub.url}/datasets/{USER}/after" in result.output
+        landed = hub.materialize(f"{USER}/after", tmp_path / "landed")
+        for path in [*(output / "data").glob("*/*.parquet"), output / "README.md", output / "stats.json"]:
+            assert (landed / path.relative_to(output)).read_bytes() == path.read_bytes(), path
+        assert len(hub.commits(f"{USER}/after")) == 2  # the repo's first commit, then the run's
+        assert len(list((logs / "push" / "completions").iterdir())) == 1
+
+        # resumed: the finished train and push stages are skipped; the Hub sees no new request at all
+        adapters = {p: p.stat().st_mtime_ns for p in (output / "train").rglob("adapter_model.safetensors")}
+        before = len(hub.requests)
+        again = run_cli("run", recipe_file(recipe))
+        assert again.exit_code == 0, again.output
+        assert len(hub.requests) == before and len(hub.commits(f"{USER}/after")) == 2
+        assert {p: p.stat().st_mtime_ns for p in adapters} == adapters
+
+        # another repo: the push stage runs again, training does not; a refused token is one line and
+        # exit 1, not a hang
+        recipe["push"] = {"repo_id": f"{USER}/elsewhere", "endpoint": hub.url, "token_env": "WRONG_HUB_TOKEN"}
+        refused = run_cli("run", recipe_file(recipe))
+    assert refused.exit_code == 1
+    assert "stage push: 1 of 1 task(s) failed" in refused.output and "Traceback" not in refused.output
+    assert "RecipeError" in refused.output and "task_00000.log" in refused.output
+    assert {p: p.stat().st_mtime_ns for p in adapters} == adapters
+    assert load_stats(output)["accounting"]["ok"]
+    assert set(load_stats(output)["training"]) == {"sw", "ru"}  # finalize ran again and kept the metrics
+    assert TOKEN not in json.dumps(load_stats(output)) + (output / ".curate" / "push.json").read_text()

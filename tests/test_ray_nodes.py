@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import ray_cluster
-from tests.cluster_runs import counts, make_inputs, shard_rows
+from tests.cluster_runs import cluster_recipe, counts, make_inputs, shard_rows
 from tests.conftest import REPO, load_stats, run_cli
 
 # Measured on the 2-core machine with four other jobs on it (load ~7): `curate run` on the cluster takes
@@ -24,10 +24,8 @@ RUN_SECONDS = 300
 
 
 def recipe(tmp_path: Path, name: str, executor: dict) -> dict:
-    record = {"custom": {"use": "tests.steps_for_tests:RecordWhereItRan", "args": {"folder": str(tmp_path / f"where-{name}")}}}
-    return {"name": name, "output": str(tmp_path / name),
-            "inputs": [{"path": str(tmp_path / "in" / "*.jsonl"), "id_key": "id"}],
-            "steps": [record, {"lid": None}, {"dedup": None}], "executor": executor}
+    make_inputs(tmp_path / "in")
+    return cluster_recipe(tmp_path / "in", tmp_path / name, executor, tmp_path / f"where-{name}")
 
 
 def curate_run(recipe_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -45,13 +43,13 @@ def cluster():
         yield running
 
 
-@pytest.mark.slow  # three Ray nodes (~36 s to start), a local run (~37 s), the Ray run (~63 s): at load ~7
-def test_a_recipe_on_a_real_multi_node_ray_cluster_matches_the_local_run(tmp_path, recipe_file, cluster):
-    make_inputs(tmp_path / "in")
-    assert run_cli("run", recipe_file(recipe(tmp_path, "local", {"local": {"tasks": 2}}))).exit_code == 0
-
+@pytest.mark.slow  # three Ray nodes (~13-25 s to start), the shared local run (~26 s), the Ray run (~40-80 s)
+def test_a_recipe_on_a_real_multi_node_ray_cluster_matches_the_local_run(tmp_path, recipe_file, cluster,
+                                                                          cluster_reference):
+    inputs, local = cluster_reference
     ray_executor = {"ray": {"address": cluster.address, "tasks": 2, "cpus_per_task": 1, "mem_per_cpu_gb": 0.5}}
-    result = curate_run(recipe_file(recipe(tmp_path, "ray", ray_executor)), cluster.driver_env)
+    result = curate_run(recipe_file(cluster_recipe(inputs, tmp_path / "ray", ray_executor, tmp_path / "where-ray")),
+                        cluster.driver_env)
     assert result.returncode == 0, result.stdout + result.stderr
 
     # The head has no CPUs, so no task could run there; with one CPU per worker node, the two tasks of the
@@ -61,16 +59,18 @@ def test_a_recipe_on_a_real_multi_node_ray_cluster_matches_the_local_run(tmp_pat
     assert {Path(w["curation"]).resolve().parent.parent for w in where} == {REPO}
 
     output = tmp_path / "ray"
-    assert shard_rows(output) == shard_rows(tmp_path / "local") != {}
-    assert counts(output) == counts(tmp_path / "local")
+    assert shard_rows(output) == shard_rows(local) != {}
+    assert counts(output) == counts(local)
     assert load_stats(output)["accounting"]["ok"]
 
 
-@pytest.mark.slow  # shares the cluster above; Ray retries the refused driver 20 times (~28 s)
+@pytest.mark.slow  # shares the cluster above
 def test_a_driver_without_the_clusters_token_gets_one_line_not_a_traceback(tmp_path, recipe_file, cluster):
-    make_inputs(tmp_path / "in")
     # A user who set nothing: no token in the environment, none in the home folder (~/.ray/auth_token).
     env = {k: v for k, v in cluster.driver_env.items() if not k.startswith("RAY_AUTH")} | {"HOME": str(tmp_path)}
+    # Ray asks the GCS 20 times, a second apart, before it gives up on a refused driver (~25 s of the
+    # test's 30 s); the error it raises then is the same after one try.
+    env["RAY_NUM_REDIS_GET_RETRIES"] = "1"
     ray_executor = {"ray": {"address": cluster.address, "tasks": 2}}
     result = curate_run(recipe_file(recipe(tmp_path, "denied", ray_executor)), env)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -82,7 +82,6 @@ def test_a_driver_without_the_clusters_token_gets_one_line_not_a_traceback(tmp_p
 def test_an_address_where_nothing_listens_fails_at_once_not_after_ray_retries(tmp_path, recipe_file):
     """Ray retries an absent GCS for ~13 minutes; curate checks the port first and says so in one line."""
     pytest.importorskip("ray")
-    make_inputs(tmp_path / "in")
     with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
         s.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{s.getsockname()[1]}"

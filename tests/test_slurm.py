@@ -15,7 +15,7 @@ from curation.layout import RunLayout
 from curation.pipeline import make_executors
 from curation.recipe import load_recipe
 from tests import slurm_cluster
-from tests.cluster_runs import TEXTS, counts, make_inputs, shard_rows
+from tests.cluster_runs import TEXTS, cluster_recipe, counts, shard_rows
 from tests.conftest import REPO, load_stats, run_cli, write_jsonl
 from tests.hub_server import FakeHub
 
@@ -23,12 +23,6 @@ from tests.hub_server import FakeHub
 # that imports datatrove and curate); ten stages now. 400 s absorbs a busy machine; a hung job still fails.
 QUEUE_SECONDS = 400
 HUB_TOKEN = "hf_slurmT0k3nQ9xVb3kLm0pRt7uWy2aZ"
-
-
-def recipe(tmp_path: Path, name: str, executor: dict) -> dict:
-    return {"name": name, "output": str(tmp_path / name),
-            "inputs": [{"path": str(tmp_path / "in" / "*.jsonl"), "id_key": "id"}],
-            "steps": [{"lid": None}, {"dedup": None}], "executor": executor}
 
 
 @pytest.fixture(scope="module")
@@ -60,21 +54,20 @@ def test_a_model_stage_asks_for_gpus_and_every_job_sources_the_venv(tmp_path, re
     assert all("gpus" not in e.get_sbatch_args() for e in executors)
 
 
-@pytest.mark.slow  # a Slurm cluster, eleven chained job arrays (~60 s alone)
-def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe_file, cluster, monkeypatch):
+@pytest.mark.slow  # a Slurm cluster, eleven chained job arrays (~45-60 s at load 2-6), the shared local run
+def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe_file, cluster, monkeypatch,
+                                                                 cluster_reference):
     """... and its push job lands the dataset on a loopback Hub, the token reaching the job through the
     environment sbatch passes on, never written into a script or the pickled job."""
-    make_inputs(tmp_path / "in")
-    local = recipe_file(recipe(tmp_path, "local", {"local": {"tasks": 2}}))
-    assert run_cli("run", local).exit_code == 0
-
+    inputs, local = cluster_reference
     monkeypatch.setenv("SLURM_CONF", cluster.env["SLURM_CONF"])
     monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the loopback Hub takes LFS uploads
     monkeypatch.setenv("PYTHONPATH", str(REPO))  # the jobs import this checkout's curate, as the driver does
     slurm = {"slurm": {"tasks": 2, "partition": slurm_cluster.PARTITION, "time": "00:20:00", "mem_per_cpu_gb": 1}}
     with FakeHub(token=HUB_TOKEN, user="curator") as hub:
-        on_slurm = {**recipe(tmp_path, "slurm", slurm), "push": {"repo_id": "curator/slurm", "endpoint": hub.url}}
+        on_slurm = {**cluster_recipe(inputs, tmp_path / "slurm", slurm, tmp_path / "where-slurm"),
+                    "push": {"repo_id": "curator/slurm", "endpoint": hub.url}}
         submitted = run_cli("run", recipe_file(on_slurm))
         assert submitted.exit_code == 0, submitted.output
         assert "submitted to Slurm" in submitted.output and "then the push job" in submitted.output
@@ -96,6 +89,6 @@ def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe
     # Every job ran on the cluster and finished: datatrove's completion files for every task of every stage.
     assert len(list((output / ".curate" / "logs" / "curate" / "completions").iterdir())) == 2
     assert (output / "stats.json").exists(), "the finalize job did not write stats.json"
-    assert shard_rows(output) == shard_rows(tmp_path / "local") != {}
-    assert counts(output) == counts(tmp_path / "local")
+    assert shard_rows(output) == shard_rows(local) != {}
+    assert counts(output) == counts(local)
     assert load_stats(output)["accounting"]["ok"]
