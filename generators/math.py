@@ -192,11 +192,11 @@ class MathGenerator(Generator):
         questions = self._questions_in(lang, items, asker)
         to_solve = [solve for item in questions for solve in self._solve_items(item, lang)]
         solutions: dict[str, list[tuple[int, Solution]]] = {item.id: [] for item in to_solve}
-        for sample in range(self.samples):  # one seed per sample: k different solutions, cached apart
-            sampling = phase_sampling(self.sampling, 200 + sample, temperature=self.temperature, n=1,
-                                      max_tokens=self.max_tokens)
-            for item, solution in asker.ask(self.name, to_solve, self.build_prompt, self.parse, sampling):
-                solutions[item.id].append((sample, solution))
+        # one seed per sample: k different solutions, cached apart, asked in one batch
+        samplings = [phase_sampling(self.sampling, 200 + sample, temperature=self.temperature, n=1,
+                                    max_tokens=self.max_tokens) for sample in range(self.samples)]
+        for sample, item, solution in asker.ask_samples(self.name, to_solve, self.build_prompt, self.parse, samplings):
+            solutions[item.id].append((sample, solution))
         yield from self._records(lang, to_solve, solutions, asker)
 
     def _questions_in(self, lang: str, items: list[Item], asker: Asker) -> list[Item]:

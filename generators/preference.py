@@ -91,11 +91,12 @@ class PreferenceGenerator(Generator):
             ready += [Item(item.id, lang, {**item.data, "instruction": translation})
                       for item, translation in asker.ask(self.name, foreign, self.build_prompt, self.parse, translate)]
         answers: dict[str, list[str]] = {item.id: [] for item in ready}
-        for sample in range(self.responses):  # one seed per answer: each is its own sample
-            sampling = phase_sampling(self.sampling, 100 + sample, temperature=self.temperature, n=1)
-            for item, response in asker.ask(self.name, ready, respond_prompt, parse_item_response, sampling):
-                if response not in answers[item.id]:
-                    answers[item.id].append(response)
+        # one seed per answer: each is its own sample, asked in one batch
+        samplings = [phase_sampling(self.sampling, 100 + sample, temperature=self.temperature, n=1)
+                     for sample in range(self.responses)]
+        for _, item, response in asker.ask_samples(self.name, ready, respond_prompt, parse_item_response, samplings):
+            if response not in answers[item.id]:
+                answers[item.id].append(response)
         for item in sorted(ready, key=lambda item: item.id):
             if answers[item.id]:
                 yield chat_record([{"role": "user", "content": item.data["instruction"]}], task="preference",

@@ -74,6 +74,17 @@ def test_samples_are_distinct_requests_and_a_rerun_asks_nothing(tmp_path: Path):
             assert inner.requests_seen == 0 and [r.id for r in records] == first
 
 
+def test_every_sample_is_asked_in_one_engine_call():
+    """k samples are one batch, not k calls that each wait on their longest answer."""
+    inner = FakeEngine(MathModel(BUNDLED_MATH_GOLDS, PLANS))
+    calls = []
+    original = inner.generate
+    inner.generate = lambda requests: calls.append(len(requests)) or original(requests)
+    records, _ = run(MathGenerator(QUESTIONS, samples=4, source_lang="sw"), "sw", None, engine=inner)
+    assert calls == [3 * 4]  # 3 questions with a gold answer x 4 samples
+    assert [r.id for r in records] == ["math/swh/a/0", "math/swh/a/2", "math/swh/b/3"]  # as sample by sample
+
+
 def test_questions_are_translated_and_a_translation_that_loses_a_number_fails():
     model = MathModel(BUNDLED_MATH_GOLDS, PLANS)
     records, asker = run(MathGenerator(QUESTIONS[:2], samples=1), "sw", model)
