@@ -134,6 +134,7 @@ def train_command(
     ] = False,
     max_steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 50,
     lora_r: Annotated[int, typer.Option(help="LoRA rank (all linear layers).")] = 16,
+    learning_rate: Annotated[float, typer.Option(help="The optimizer's learning rate.")] = 2e-4,
     samples: Annotated[int, typer.Option(help="Held-out prompts per language answered before/after, LID-checked.")] = 4,
     method: Annotated[str, typer.Option(help="sft (chat records) or dpo (the preference configs' pairs).")] = "sft",
     beta: Annotated[float, typer.Option(help="dpo: how far the policy may move from the base model.")] = 0.1,
@@ -150,7 +151,8 @@ def train_command(
 
     try:
         spec = TrainSpec(base=base, languages=lang or None, mode="per_language" if per_language else "mixed",
-                         max_steps=max_steps, lora_r=lora_r, samples=samples, method=method, beta=beta)
+                         max_steps=max_steps, lora_r=lora_r, learning_rate=learning_rate, samples=samples,
+                         method=method, beta=beta)
     except ValidationError as e:
         _fail(RecipeError("; ".join(f"--{'-'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())))
     layout = _command_layout(output)

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from curation.recipe import TrainSpec
 from curation.train import mix, split
 from tests.conftest import load_stats, run_cli, write_recipe
 
@@ -124,28 +123,10 @@ def test_recipe_train_block_trains_measures_and_reports(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.model
-def test_cli_train_per_language_and_refusals(tmp_path):
-    (tmp_path / "pairs.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
-    recipe = {"name": "tiny", "output": str(tmp_path / "out"),
-              "inputs": [{"path": str(tmp_path / "pairs.json"), "prompt_key": "instruction",
-                          "response_key": "output"}]}
-    assert run_cli("run", write_recipe(tmp_path / "r.yaml", recipe)).exit_code == 0
-    result = run_cli("train", tmp_path / "out", "--max-steps", "2", "--lora-r", "4", "--samples", "1",
-                     "--per-language")
-    assert result.exit_code == 0, result.output
-    assert "und" in result.output  # without a LID step the language is unknown; its folder is `und`
-    metrics = json.loads((tmp_path / "out" / "train" / "und" / "metrics.json").read_text())
-    assert metrics["samples"]["generated"] == 1 and metrics["samples"]["judged"] == 0  # unknown target
-    assert run_cli("train", tmp_path / "nothing").exit_code == 2
-    assert run_cli("train", tmp_path / "out", "--lang", "yo").exit_code == 2
-    assert run_cli("train", tmp_path / "out", "--max-steps", "0").exit_code == 2
-
-
-@pytest.mark.slow
-@pytest.mark.model
-def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
-    """The adapter `curate train` writes, loaded with `llm.adapter`, scores text the way the PEFT
-    model does in transformers, and differently from the base model."""
+def test_cli_trains_per_language_and_vllm_applies_the_adapter_like_peft_does(tmp_path):
+    """`curate train --per-language` writes an adapter (and refuses bad asks in one line); that adapter,
+    loaded with `llm.adapter`, scores text the way the PEFT model does in transformers, and differently
+    from the base model. One training serves both halves."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -155,18 +136,27 @@ def test_vllm_engine_applies_a_trained_adapter_like_peft_does(tmp_path):
     from curation.llm.types import ScoreRequest
     from curation.llm.vllm_engine import VLLMEngine
     from curation.recipe import LLMSpec
-    from curation.train import train
 
     (tmp_path / "pairs.json").write_text(json.dumps(SWAHILI_PAIRS, ensure_ascii=False))
     recipe = {"name": "tiny", "output": str(tmp_path / "out"),
               "inputs": [{"path": str(tmp_path / "pairs.json"), "prompt_key": "instruction",
                           "response_key": "output"}]}
     assert run_cli("run", write_recipe(tmp_path / "r.yaml", recipe)).exit_code == 0
-    train(tmp_path / "out", TrainSpec(max_steps=4, lora_r=8, learning_rate=2e-3, samples=0))
-    adapter = str(tmp_path / "out" / "train" / "all" / "adapter")
+    # a high learning rate on these very pairs, so the adapter visibly moves their scores
+    result = run_cli("train", tmp_path / "out", "--max-steps", "4", "--lora-r", "8", "--learning-rate", "2e-3",
+                     "--samples", "1", "--per-language")
+    assert result.exit_code == 0, result.output
+    assert "und" in result.output  # without a LID step the language is unknown; its folder is `und`
+    metrics = json.loads((tmp_path / "out" / "train" / "und" / "metrics.json").read_text())
+    assert metrics["samples"]["generated"] == 1 and metrics["samples"]["judged"] == 0  # unknown target
+    assert metrics["learning_rate"] == 2e-3
+    assert run_cli("train", tmp_path / "nothing").exit_code == 2
+    assert run_cli("train", tmp_path / "out", "--lang", "yo").exit_code == 2
+    assert run_cli("train", tmp_path / "out", "--max-steps", "0").exit_code == 2
+
+    adapter = str(tmp_path / "out" / "train" / "und" / "adapter")
     request = ScoreRequest.of([{"role": "user", "content": SWAHILI_PAIRS[0]["instruction"]}],
                               SWAHILI_PAIRS[0]["output"])
-
     # One vLLM load, with the adapter; the base model's score comes from the same PEFT model with its
     # adapter switched off, in the dtype vLLM ran (float32 on a CPU that emulates bfloat16).
     engine = build_engine(LLMSpec(max_model_len=512, adapter=adapter))
