@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import multiprocess
-from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
+from datatrove.executor import SlurmPipelineExecutor
 
 from curation.compile import Stage
 from curation.errors import AccountingError, CurateError, InputError, RecipeError
 from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
 from curation.llm.cache import merge_caches
+from curation.local_executor import LocalExecutor
 from curation.recipe import Recipe, dump_resolved
 from curation.remote import RUN_ID, RemoteOutput, claim_mirror, empty_mirror, mirrored_pipeline
 from curation.workfiles import atomic_write_json
@@ -71,8 +72,11 @@ def read_run_state(layout: RunLayout, path: Path) -> str | None:
 def start_remote_run(remote: RemoteOutput) -> None:
     """Give a new run on the store its id (a resume keeps the earlier one) and make this machine's mirror its."""
     id_path = f"{remote.root}/{RUN_ID}"
-    if not remote.fs.exists(id_path):
-        remote.fs.pipe_file(id_path, uuid.uuid4().hex.encode())
+    try:
+        remote.run_id = remote.fs.cat_file(id_path).decode()
+    except FileNotFoundError:
+        remote.run_id = uuid.uuid4().hex
+        remote.fs.pipe_file(id_path, remote.run_id.encode())
     claim_mirror(remote)
 
 
@@ -335,8 +339,8 @@ def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> li
             workers = spec.local.workers or min(stage.tasks, os.cpu_count() or 1)
             if stage.max_workers:
                 workers = min(workers, stage.max_workers)
-            executor = LocalPipelineExecutor(pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
-                                             logging_dir=logging_dir, depends=previous)
+            executor = LocalExecutor(pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
+                                     logging_dir=logging_dir, depends=previous)
         elif spec.kind == "ray":
             from datatrove.executor.ray import RayPipelineExecutor  # imports ray: an optional extra
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from datatrove.data import Document
+from datatrove.io import DataFolder
 from datatrove.pipeline.base import PipelineStep
 from fsspec.core import url_to_fs
 
@@ -51,6 +52,9 @@ PUSH_LOCK = ".curate/mirror-push.lock"  # under the mirror: one machine's pushes
 SKIPPED_SUFFIXES = (".partial", ".lock", "-wal", "-shm", "-journal")
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 LOCAL_ONLY = (".curate/logs/",)  # datatrove's logs are the store's already; console.log stays local
+# Stores whose folders are only key prefixes: creating one is a no-op that s3fs still pays a request for
+# (a bucket check) before each of datatrove's writes into a logging dir (~4 per task).
+FOLDERLESS_PROTOCOLS = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 
 
 def is_url(output: str) -> bool:
@@ -84,6 +88,9 @@ class RemoteOutput:
         self.storage_options = {"use_listings_cache": False, **(storage_options or {})}
         self._fs: Any = None
         self._root: str | None = None
+        # The run's id (RUN_ID), once this process has started or resumed the run: its tasks, given the
+        # pipeline after that, need not each read it from the store again.
+        self.run_id: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_fs": None, "_root": None}
@@ -119,10 +126,11 @@ class RemoteOutput:
         relative = self.relative(local)
         return self.url if relative == "." else f"{self.url}/{relative}"
 
-    def logging_dir(self, local_logs: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+    def logging_dir(self, local_logs: str | os.PathLike[str]) -> DataFolder:
         """A stage's datatrove logging dir on the store: completions, stats and task logs live there,
         so a resume from any machine sees which tasks finished."""
-        return self.url_of(local_logs), self.storage_options
+        folderless = self.url.split("://", 1)[0] in FOLDERLESS_PROTOCOLS
+        return DataFolder(self.url_of(local_logs), auto_mkdir=not folderless, **self.storage_options)
 
     # ------------------------------------------------------------------ pull
 
@@ -375,7 +383,7 @@ def claim_mirror(remote: RemoteOutput) -> None:
     right size. The tasks of one machine check in turn, so only the first empties it."""
     remote.mirror.mkdir(parents=True, exist_ok=True)
     with remote._push_turn():
-        run_id = remote.fs.cat_file(f"{remote.root}/{RUN_ID}").decode()
+        run_id = remote.run_id or remote.fs.cat_file(f"{remote.root}/{RUN_ID}").decode()
         local = remote.mirror / RUN_ID
         if local.is_file() and local.read_text() == run_id:
             return
