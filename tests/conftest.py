@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,12 @@ from curation.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART_DATA = REPO / "recipes" / "data" / "quickstart"
+
+
+def needs(*modules: str, reason: str) -> pytest.MarkDecorator:
+    """Skip unless `modules` are installed, found without importing them: a module-level importorskip
+    of vllm cost every collection ~6 s, `-m "not slow"` runs included."""
+    return pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in modules), reason=reason)
 
 
 def pytest_configure(config: pytest.Config) -> None:

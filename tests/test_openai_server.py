@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 
 from curation.llm.types import ChatRequest, Sampling
-from tests.conftest import load_stats, run_cli, step_stats, write_recipe
+from tests.conftest import load_stats, needs, run_cli, step_stats, write_recipe
 from tests.vllm_server import SERVED_MODEL, served_llm
 
-pytestmark = pytest.mark.slow
-pytest.importorskip("vllm", reason="the vLLM server is installed by `make install`")
+pytestmark = [pytest.mark.slow, needs("vllm", reason="the vLLM server is installed by `make install`")]
 
 
 def test_openai_engine_talks_to_a_real_vllm_server(vllm_server):

@@ -8,10 +8,9 @@ import json
 import pytest
 
 from curation.train import mix, split
-from tests.conftest import load_stats, run_cli, write_recipe
+from tests.conftest import load_stats, needs, run_cli, write_recipe
 
-pytest.importorskip("trl", reason="training is installed by `make install`")
-pytest.importorskip("gguf", reason="the bundled model needs the llm extra")
+pytestmark = needs("trl", "gguf", reason="training and the bundled model are installed by `make install`")
 
 SWAHILI_PAIRS = [{"instruction": f"Taja tunda namba {i} unalolipenda na ueleze kwa nini.",
                   "output": f"Ninapenda embe, tunda namba {i}, kwa sababu ni tamu sana na lina rangi ya njano."}

@@ -11,10 +11,9 @@ import os
 import pytest
 
 from curation.llm.types import ChatRequest, Sampling
-from tests.conftest import load_stats, run_cli, step_stats, write_recipe
+from tests.conftest import load_stats, needs, run_cli, step_stats, write_recipe
 
-pytestmark = [pytest.mark.slow, pytest.mark.model]
-vllm = pytest.importorskip("vllm", reason="the vLLM engine is installed by `make install`")
+pytestmark = [pytest.mark.slow, pytest.mark.model, needs("vllm", reason="the vLLM engine is installed by `make install`")]
 OMP_WAIT_POLICY_BEFORE = os.environ.get("OMP_WAIT_POLICY")  # the user's choice, if any, is left alone
 
 
