@@ -338,12 +338,13 @@ def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> li
             executor = LocalPipelineExecutor(pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
                                              logging_dir=logging_dir, depends=previous)
         elif spec.kind == "ray":
-            from datatrove.executor.ray import RayPipelineExecutor  # imports ray: an optional extra
+            from curation.ray_executor import RayStageExecutor  # imports ray: an optional extra
 
-            executor = RayPipelineExecutor(pipeline, tasks=stage.tasks, workers=spec.ray.workers,
-                                           cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
-                                           gpus_per_task=model_task_gpus(recipe, stage, spec.ray.gpus_per_model_task),
-                                           logging_dir=logging_dir, depends=previous)
+            executor = RayStageExecutor(pipeline, tasks=stage.tasks, workers=spec.ray.workers,
+                                        cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
+                                        gpus_per_task=model_task_gpus(recipe, stage, spec.ray.gpus_per_model_task),
+                                        logging_dir=logging_dir, depends=previous,
+                                        fresh_process=stage.loads_model or stage.trains)
         else:
             s = spec.slurm
             executor = SlurmPipelineExecutor(pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,
