@@ -25,6 +25,7 @@ from curation.errors import AccountingError, CurateError, InputError, RecipeErro
 from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
 from curation.llm.cache import merge_caches
+from curation.ray_executor import RayStageExecutor
 from curation.recipe import Recipe, dump_resolved
 from curation.remote import RUN_ID, RemoteOutput, claim_mirror, empty_mirror, mirrored_pipeline
 from curation.workfiles import atomic_write_json
@@ -338,8 +339,6 @@ def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> li
             executor = LocalPipelineExecutor(pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
                                              logging_dir=logging_dir, depends=previous)
         elif spec.kind == "ray":
-            from curation.ray_executor import RayStageExecutor  # imports ray: an optional extra
-
             executor = RayStageExecutor(pipeline, tasks=stage.tasks, workers=spec.ray.workers,
                                         cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
                                         gpus_per_task=model_task_gpus(recipe, stage, spec.ray.gpus_per_model_task),

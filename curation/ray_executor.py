@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datatrove.executor.ray import RayPipelineExecutor
+from datatrove.executor.ray import RayPipelineExecutor  # ray itself: when a stage runs (optional)
 from datatrove.utils.logging import logger
 from datatrove.utils.stats import PipelineStats
 
