@@ -72,6 +72,8 @@ def test_ray_asks_a_gpu_per_train_task_and_local_runs_keep_training_in_the_cli(t
     stages, executors = built(recipe_file(cluster_recipe(tmp_path, {"ray": {"tasks": 2}}, **blocks)))
     assert [(s.name, e.tasks, e.gpus_per_task) for s, e in zip(stages, executors, strict=True)][-3:] == [
         ("finalize", 1, 0), ("train", 1, 1), ("push", 1, 0)]  # mixed mode: one adapter, one task
+    # a train task's process exits with it (the model's memory and GPU freed); the others' are reused
+    assert [s.name for s, e in zip(stages, executors, strict=True) if e.fresh_process] == ["train"]
 
     stages, _ = built(recipe_file(cluster_recipe(tmp_path, {"local": {"tasks": 2}}, **blocks)))
     assert stages[-1].name == "finalize"  # the CLI trains and pushes after the pipeline, as before
