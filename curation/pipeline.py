@@ -242,9 +242,10 @@ def one_line(error: BaseException) -> str:
 def run_ray_stages(stages: list[Stage], executors: list[Any]) -> None:
     """Run Ray stages one after another, stopping at the first that left a task unfinished.
 
-    datatrove's Ray executor logs a task that raised and returns as if the stage were done, and a stage
-    whose dependency did not finish polls it every two minutes, forever: chained by `depends=` alone, a
-    failed stage hangs the run, and a failed last stage (push) looks like success."""
+    A stage's executor (curation.ray_executor, like datatrove's) logs a task that raised and returns as
+    if the stage were done, and datatrove's stage whose dependency did not finish polls it every two
+    minutes, forever: chained by `depends=` alone, a failed stage would hang the run, and a failed last
+    stage (push) would look like success."""
     for stage, executor in zip(stages, executors, strict=True):
         executor.run()
         unfinished = executor.get_incomplete_ranks(range(executor.world_size))
