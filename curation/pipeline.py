@@ -324,15 +324,6 @@ def preload_step_modules(stages: list[Stage]) -> None:
     multiprocess.get_context("forkserver").set_forkserver_preload(["__main__", "curation.compile", *sorted(modules)])
 
 
-class SlurmStageExecutor(SlurmPipelineExecutor):
-    """datatrove's Slurm executor without the job it queues after each stage to merge the tasks' stats
-    into one summary: nothing reads that file (the finalize stage sums every task's stats itself), and
-    each merge job took a queue slot and a Python start, beside the next stage's tasks, per stage."""
-
-    def launch_merge_stats(self) -> None:
-        pass
-
-
 def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> list[Any]:
     """One datatrove executor per stage, each depending on the previous one."""
     spec = recipe.executor
@@ -356,13 +347,13 @@ def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> li
                                         fresh_process=stage.loads_model or stage.trains)
         else:
             s = spec.slurm
-            executor = SlurmStageExecutor(pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,
-                                          cpus_per_task=s.cpus_per_task, mem_per_cpu_gb=s.mem_per_cpu_gb,
-                                          gpus_per_task=model_task_gpus(recipe, stage, s.gpus_per_model_task),
-                                          workers=s.workers, sbatch_args=slurm_sbatch_args(s),
-                                          venv_path=s.venv_path or current_venv_activate(),
-                                          job_name=f"curate-{recipe.name}-{stage.name}", logging_dir=logging_dir,
-                                          depends=previous)
+            executor = SlurmPipelineExecutor(pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,
+                                             cpus_per_task=s.cpus_per_task, mem_per_cpu_gb=s.mem_per_cpu_gb,
+                                             gpus_per_task=model_task_gpus(recipe, stage, s.gpus_per_model_task),
+                                             workers=s.workers, sbatch_args=slurm_sbatch_args(s),
+                                             venv_path=s.venv_path or current_venv_activate(),
+                                             job_name=f"curate-{recipe.name}-{stage.name}", logging_dir=logging_dir,
+                                             depends=previous)
         executors.append(executor)
         previous = executor
     return executors
