@@ -28,8 +28,8 @@ def run_rank(executor: RayStageExecutor, rank: int) -> None:
 
 class RayStageExecutor(RayPipelineExecutor):
     """A stage's tasks as Ray tasks, at most `workers` at a time. Like datatrove's executor it returns when
-    every task has ended, failed ones included: the caller checks the completion files
-    (`curation.pipeline.run_ray_stages`)."""
+    every task has ended, failed ones included: the caller, which runs the stages one after another,
+    checks the completion files (`curation.pipeline.run_ray_stages`); `depends` is not waited on here."""
 
     def __init__(self, *args: Any, fresh_process: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
