@@ -33,19 +33,17 @@ LID too. See tests/test_layout.py.
 
 from __future__ import annotations
 
-import gzip
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 
-import orjson
-from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 from curation.after_run import PushStep, TrainStep
 from curation.errors import InputError, RecipeError
+from curation.handoff import IntermediateReader
 from curation.inputs import SourceFile, expand_inputs
 from curation.languages import normalize_lang
 from curation.layout import RunLayout, config_folder
@@ -277,29 +275,6 @@ def _build_step_at(index: int, spec: StepSpec, compiling: Compiling, stage: str)
         return build_step(spec.kind, spec.config, compiling, stage)
     except RecipeError as e:
         raise RecipeError(f"steps[{index}].{spec.kind}: {e}") from None
-
-
-class IntermediateReader(PipelineStep):
-    """Reads back the records task `rank` of the previous stage wrote, in the same order."""
-
-    name = "reload"
-    type = "curate"
-
-    def __init__(self, docs_dir: str):
-        super().__init__()
-        self.docs_dir = docs_dir
-
-    def reads(self, rank: int, world_size: int) -> list[str]:
-        return [str(Path(self.docs_dir) / f"{rank:05d}.jsonl.gz")]
-
-    def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-        path = Path(self.docs_dir) / f"{rank:05d}.jsonl.gz"
-        if not path.exists():  # a task whose records were all dropped writes no file
-            return
-        with gzip.open(path, "rb") as fh:
-            for line in fh:
-                obj = orjson.loads(line)
-                yield Document(text=obj["text"], id=obj["id"], metadata=obj.get("metadata") or {})
 
 
 def _handoff_writer(folder: Path) -> JsonlWriter:

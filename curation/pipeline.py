@@ -26,6 +26,7 @@ from curation.inputs import SourceFile, input_identities, path_label
 from curation.layout import RunLayout
 from curation.llm.cache import merge_caches
 from curation.local_executor import LocalExecutor
+from curation.ray_executor import RayStageExecutor
 from curation.recipe import Recipe, dump_resolved
 from curation.remote import RUN_ID, RemoteOutput, claim_mirror, empty_mirror, mirrored_pipeline
 from curation.workfiles import atomic_write_json
@@ -245,9 +246,10 @@ def one_line(error: BaseException) -> str:
 def run_ray_stages(stages: list[Stage], executors: list[Any]) -> None:
     """Run Ray stages one after another, stopping at the first that left a task unfinished.
 
-    datatrove's Ray executor logs a task that raised and returns as if the stage were done, and a stage
-    whose dependency did not finish polls it every two minutes, forever: chained by `depends=` alone, a
-    failed stage hangs the run, and a failed last stage (push) looks like success."""
+    A stage's executor (curation.ray_executor, like datatrove's) logs a task that raised and returns as
+    if the stage were done, and datatrove's stage whose dependency did not finish polls it every two
+    minutes, forever: chained by `depends=` alone, a failed stage would hang the run, and a failed last
+    stage (push) would look like success."""
     for stage, executor in zip(stages, executors, strict=True):
         executor.run()
         unfinished = executor.get_incomplete_ranks(range(executor.world_size))
@@ -342,12 +344,11 @@ def make_executors(recipe: Recipe, stages: list[Stage], layout: RunLayout) -> li
             executor = LocalExecutor(pipeline, tasks=stage.tasks, workers=min(workers, stage.tasks),
                                      logging_dir=logging_dir, depends=previous)
         elif spec.kind == "ray":
-            from datatrove.executor.ray import RayPipelineExecutor  # imports ray: an optional extra
-
-            executor = RayPipelineExecutor(pipeline, tasks=stage.tasks, workers=spec.ray.workers,
-                                           cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
-                                           gpus_per_task=model_task_gpus(recipe, stage, spec.ray.gpus_per_model_task),
-                                           logging_dir=logging_dir, depends=previous)
+            executor = RayStageExecutor(pipeline, tasks=stage.tasks, workers=spec.ray.workers,
+                                        cpus_per_task=spec.ray.cpus_per_task, mem_per_cpu_gb=spec.ray.mem_per_cpu_gb,
+                                        gpus_per_task=model_task_gpus(recipe, stage, spec.ray.gpus_per_model_task),
+                                        logging_dir=logging_dir, depends=previous,
+                                        fresh_process=stage.loads_model or stage.trains)
         else:
             s = spec.slurm
             executor = SlurmPipelineExecutor(pipeline, tasks=stage.tasks, time=s.time, partition=s.partition,

@@ -17,9 +17,10 @@ from tests import ray_cluster
 from tests.cluster_runs import cluster_recipe, counts, make_inputs, shard_rows
 from tests.conftest import REPO, load_stats, run_cli
 
-# Measured on the 2-core machine with four other jobs on it (load ~7): `curate run` on the cluster takes
-# ~63 s for its five stages (each task is a new Ray worker process importing datatrove and curate).
-# Five times that absorbs a busier machine; a hung run still fails the test instead of hanging it.
+# Measured on the 2-core machine beside other jobs (load ~4): `curate run` on the cluster takes ~14 s for
+# its ten stages (the first stage's tasks start the Ray worker processes, the later stages reuse them;
+# it took 55-75 s when every task was an actor of its own). 300 s absorbs a far busier machine; a hung
+# run still fails the test instead of hanging it.
 RUN_SECONDS = 300
 
 
@@ -43,7 +44,7 @@ def cluster():
         yield running
 
 
-@pytest.mark.slow  # three Ray nodes (~13-25 s to start), the shared local run (~26 s), the Ray run (~40-80 s)
+@pytest.mark.slow  # three Ray nodes (~13-30 s to start), the shared local run (~20 s), the Ray run (~14 s)
 def test_a_recipe_on_a_real_multi_node_ray_cluster_matches_the_local_run(tmp_path, recipe_file, cluster,
                                                                           cluster_reference):
     inputs, local = cluster_reference
