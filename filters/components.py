@@ -47,8 +47,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from curation.errors import RunStateError
 from curation.faults import fault_point
@@ -197,6 +195,11 @@ def classify(rows: np.ndarray, task: int, parts: int) -> tuple[np.ndarray, np.nd
 
 def resolve(residual: np.ndarray) -> np.ndarray:
     """Exact components of the residual edges: (graph, node, smallest node of its component), sorted."""
+    # here, not at import: the dedup stages that unpickle this module but never resolve (most of them,
+    # a task each on a cluster) would pay ~0.5 s for scipy
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     residual = canonical(residual)
     out = []
     for graph in np.unique(residual["graph"]).tolist():
