@@ -27,7 +27,7 @@ CORE_MODULES_THAT_MAY_IMPORT_WINGS = {"curation/compile.py", "curation/train.py"
 # datasketch (~0.4 s, most of it scipy.integrate): only novelty checks of generated texts use it.
 # polars (~0.3 s): only finalize's counting (curation/stats.py), not every `curate` command's start-up.
 LAZY_OK = {"vllm", "torch", "transformers", "trl", "peft", "ray", "datatrove.executor.ray", "loguru", "datasets",
-           "trafilatura", "warcio", "bm25s", "datasketch", "polars"}
+           "trafilatura", "warcio", "bm25s", "datasketch", "polars", "scipy"}
 
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:
