@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -85,49 +83,16 @@ def matrix_reference(tmp_path_factory):
     return reference_run(tmp_path_factory.mktemp("matrix-reference"))
 
 
-# The served model, started when collection ends if a selected test uses it (see pytest_collection_finish)
-_SERVER: dict[str, Any] = {}
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the session's served model now, not when its first user runs: its ~50 s start (vLLM imported
-    by two processes, one core each) then overlaps the tests that run before (the suite's serial run
-    uses about one of the machine's two cores)."""
-    if not any("vllm_server" in getattr(item, "fixturenames", ()) for item in session.items):
-        return
-    if importlib.util.find_spec("vllm") is None:
-        return  # the fixture skips its users
-    from tests.vllm_server import ServedModel
-
-    folder = Path(tempfile.mkdtemp(prefix="curate-vllm-server-"))
-    _SERVER["folder"] = folder
-    try:
-        _SERVER["server"] = ServedModel(folder / "server.log")
-    except Exception as error:  # reported by the fixture, to the tests that need the server
-        _SERVER["error"] = f"the vLLM server did not start: {type(error).__name__}: {error}"
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if "server" in _SERVER:
-        _SERVER.pop("server").stop()
-    if "folder" in _SERVER:
-        shutil.rmtree(_SERVER.pop("folder"), ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
-def vllm_server():
+def vllm_server(tmp_path_factory):
     """The bundled model behind vLLM's OpenAI-compatible server, started once for every test that asks
     (tests/vllm_server.py); yields its API root. Use `tests.vllm_server.served_llm(url)` as a recipe's llm."""
     pytest.importorskip("vllm", reason="the vLLM server is installed by `make install`")
-    if "error" in _SERVER:
-        pytest.fail(_SERVER["error"])
-    if "server" not in _SERVER:  # selected after collection (a plugin's reordering): start it now
-        from tests.vllm_server import ServedModel
+    from tests.vllm_server import served_bundled_model
 
-        _SERVER["folder"] = Path(tempfile.mkdtemp(prefix="curate-vllm-server-"))
-        _SERVER["server"] = ServedModel(_SERVER["folder"] / "server.log")
     try:
-        yield _SERVER["server"].wait()
+        with served_bundled_model(tmp_path_factory.mktemp("vllm-server") / "server.log") as base_url:
+            yield base_url
     except RuntimeError as error:
         pytest.fail(str(error))
 

