@@ -41,8 +41,10 @@ slurm:
 run: install
 	$(BIN)/curate run recipes/quickstart.yaml
 
+# Two pytest-xdist workers: the model-backed tests run one after another on one worker (the units of
+# work are in tests/conftest.py), everything else beside them.
 test: install browser slurm
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 bench: install
 	$(BIN)/pip install -q -e ".[dev,bench]"

@@ -31,6 +31,58 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+# `make test` runs the suite on two xdist workers (`-n 2`). A unit of work goes to one worker, whole: by
+# default a test file (its module fixtures are then built once). The tests that load the bundled model in
+# the pytest process (vLLM or torch) form one unit, run one after another: two of them side by side would
+# take most of the machine's 24 GiB. The tests that ask the session's served model form another (the
+# server starts once, on one worker); with OpenMP's waiting threads asleep (OMP_WAIT_POLICY=PASSIVE) the
+# server and an in-process model share the two cores in proportion (README: vLLM-CPU jobs side by side).
+# Files whose tests share a session fixture (the fault matrix's reference run, the cluster tests' local
+# run) are one unit, so it is made once. The long units go first, so the short files even out the end.
+# The units are known from the test ids alone: pytest-xdist's own `--dist loadgroup` reads markers, but
+# with pytest 9 it no longer sees them (it rewrites a node id attribute pytest stopped reading).
+IN_PROCESS_MODELS = "in-process models"
+SERVED_MODEL = "served model"
+UNITS_BY_FILE = {
+    **dict.fromkeys(["test_after_run.py", "test_preference.py", "test_train.py", "test_vllm.py"], IN_PROCESS_MODELS),
+    **dict.fromkeys(["test_math.py", "test_openai_server.py", "test_retrieval.py", "test_safety.py"], SERVED_MODEL),
+    **dict.fromkeys(["test_faults_disk.py", "test_faults_kill.py", "test_faults_lock.py"], "fault matrix"),
+    **dict.fromkeys(["test_ray_nodes.py", "test_slurm.py"], "clusters"),
+}
+FIRST_UNITS = [IN_PROCESS_MODELS, SERVED_MODEL, "tests/test_busy_machine.py"]  # the busy machine: a minute's CPU hog
+
+
+def unit_of_work(nodeid: str) -> str:
+    """The unit of work a test belongs to (UNITS_BY_FILE, else its file), from its id."""
+    path = nodeid.split("::")[0]
+    return UNITS_BY_FILE.get(path.rsplit("/", 1)[-1], path)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called on `-n N` only
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnitOfWork(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of_work(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order below: FIRST_UNITS first
+    return ByUnitOfWork(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a model-backed test outside its unit (it would run beside another model, or start a second
+    server), and put FIRST_UNITS first, in that order."""
+    for item in items:
+        served = "vllm_server" in item.fixturenames
+        expected = SERVED_MODEL if served else IN_PROCESS_MODELS if item.get_closest_marker("model") else None
+        if expected and unit_of_work(item.nodeid) != expected:
+            raise pytest.UsageError(f"{item.path.name} has tests of the unit '{expected}': "
+                                    "add it there in UNITS_BY_FILE (tests/conftest.py)")
+    first = {unit: position for position, unit in enumerate(FIRST_UNITS)}
+    items.sort(key=lambda item: first.get(unit_of_work(item.nodeid), len(first)))
+
+
 def write_jsonl(path: Path, records: list[Any]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path
