@@ -136,6 +136,7 @@ def train_command(
     lora_r: Annotated[int, typer.Option(help="LoRA rank (all linear layers).")] = 16,
     learning_rate: Annotated[float, typer.Option(help="The optimizer's learning rate.")] = 2e-4,
     samples: Annotated[int, typer.Option(help="Held-out prompts per language answered before/after, LID-checked.")] = 4,
+    sample_max_tokens: Annotated[int, typer.Option(help="Tokens per held-out answer (greedy).")] = 64,
     method: Annotated[str, typer.Option(help="sft (chat records) or dpo (the preference configs' pairs).")] = "sft",
     beta: Annotated[float, typer.Option(help="dpo: how far the policy may move from the base model.")] = 0.1,
 ) -> None:
@@ -152,9 +153,10 @@ def train_command(
     try:
         spec = TrainSpec(base=base, languages=lang or None, mode="per_language" if per_language else "mixed",
                          max_steps=max_steps, lora_r=lora_r, learning_rate=learning_rate, samples=samples,
-                         method=method, beta=beta)
+                         sample_max_tokens=sample_max_tokens, method=method, beta=beta)
     except ValidationError as e:
-        _fail(RecipeError("; ".join(f"--{'-'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())))
+        _fail(RecipeError("; ".join(f"--{'-'.join(map(str, err['loc'])).replace('_', '-')}: {err['msg']}"
+                                 for err in e.errors())))
     layout = _command_layout(output)
     _train(layout.output, spec)
     if layout.remote is not None:

@@ -238,13 +238,13 @@ def test_math_run_publishes_verified_solutions_and_counts_them(tmp_path: Path):
 # -- the bundled model (slow) --------------------------------------------------------------------
 
 
-@pytest.mark.slow  # 8 solutions of <= 160 tokens from the session's served bundled model (tests/vllm_server.py)
+@pytest.mark.slow  # 8 solutions of <= 96 tokens from the session's served bundled model (tests/vllm_server.py)
 def test_bundled_model_math_run_keeps_only_matching_solutions(tmp_path: Path, vllm_server: str):
     """SmolLM2-135M rarely solves a word problem: the test asserts what holds whatever it writes."""
     recipe = {
         "name": "math-vllm", "output": str(tmp_path / "out"),
         "llm": served_llm(vllm_server),
-        "generate": {"languages": ["en"], "math": {"count": 4, "samples": 2, "max_tokens": 160}},
+        "generate": {"languages": ["en"], "math": {"count": 4, "samples": 2, "max_tokens": 96}},
         "executor": {"local": {"tasks": 1, "workers": 1}},
     }
     result = run_cli("run", write_recipe(tmp_path / "r.yaml", recipe))

@@ -182,7 +182,7 @@ def test_recipe_with_the_bundled_model_writes_pairs_or_names_why_not(tmp_path: P
     # the shipped recipe, cut to Swahili passages (queries in English or Hindi) and two of them, its
     # llm pointed at the served model
     result = run_cli("run", REPO / "recipes" / "retrieval.yaml", "--set", f"output={output}",
-                     "--set", "generate.languages=[sw]", "--set", "generate.retrieval.max_passages=2",
+                     "--set", "generate.languages=[sw]", "--set", "generate.retrieval.max_passages=2", "--set", "generate.max_tokens=40",
                      *served_overrides(vllm_server))
     assert result.exit_code == 0, result.output
     stats = load_stats(output)

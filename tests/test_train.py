@@ -143,7 +143,7 @@ def test_cli_trains_per_language_and_vllm_applies_the_adapter_like_peft_does(tmp
     assert run_cli("run", write_recipe(tmp_path / "r.yaml", recipe)).exit_code == 0
     # a high learning rate on these very pairs, so the adapter visibly moves their scores
     result = run_cli("train", tmp_path / "out", "--max-steps", "4", "--lora-r", "8", "--learning-rate", "2e-3",
-                     "--samples", "1", "--per-language")
+                     "--samples", "1", "--sample-max-tokens", "8", "--per-language")
     assert result.exit_code == 0, result.output
     assert "und" in result.output  # without a LID step the language is unknown; its folder is `und`
     metrics = json.loads((tmp_path / "out" / "train" / "und" / "metrics.json").read_text())
@@ -151,7 +151,8 @@ def test_cli_trains_per_language_and_vllm_applies_the_adapter_like_peft_does(tmp
     assert metrics["learning_rate"] == 2e-3
     assert run_cli("train", tmp_path / "nothing").exit_code == 2
     assert run_cli("train", tmp_path / "out", "--lang", "yo").exit_code == 2
-    assert run_cli("train", tmp_path / "out", "--max-steps", "0").exit_code == 2
+    refused = run_cli("train", tmp_path / "out", "--max-steps", "0")
+    assert refused.exit_code == 2 and "--max-steps:" in refused.output
 
     adapter = str(tmp_path / "out" / "train" / "und" / "adapter")
     request = ScoreRequest.of([{"role": "user", "content": SWAHILI_PAIRS[0]["instruction"]}],
