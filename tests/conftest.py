@@ -49,7 +49,9 @@ UNITS_BY_FILE = {
     **dict.fromkeys(["test_faults_disk.py", "test_faults_kill.py", "test_faults_lock.py"], "fault matrix"),
     **dict.fromkeys(["test_ray_nodes.py", "test_slurm.py"], "clusters"),
 }
-FIRST_UNITS = [IN_PROCESS_MODELS, SERVED_MODEL, "tests/test_busy_machine.py"]  # the busy machine: a minute's CPU hog
+# the longest units, in this order (the busy machine: a minute's CPU hog); then the other files
+FIRST_UNITS = [IN_PROCESS_MODELS, SERVED_MODEL, "tests/test_busy_machine.py", "clusters", "fault matrix",
+               "tests/test_remote_output.py"]
 
 
 def unit_of_work(nodeid: str) -> str:

@@ -162,8 +162,9 @@ def ray_with_hub_env():
 
     env = {"HF_TOKEN": TOKEN, "WRONG_HUB_TOKEN": "hf_notTheRightOne", "HF_HUB_DISABLE_XET": "1",
            "HF_XET_TELEMETRY_ENABLED": "false"}
-    saved = {k: os.environ.get(k) for k in env}
+    saved = {k: os.environ.get(k) for k in [*env, "HF_HUB_OFFLINE"]}
     os.environ.update(env)
+    os.environ.pop("HF_HUB_OFFLINE", None)  # the push task goes online (an in-process model test may have set it)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield
@@ -200,7 +201,7 @@ def test_a_ray_run_trains_an_adapter_per_language_and_pushes_without_a_follow_up
 
     write_instruction_pairs(tmp_path / "in")
     executor = {"ray": {"tasks": 1, "cpus_per_task": 1, "mem_per_cpu_gb": 1, "gpus_per_model_task": 0}}
-    train = {"mode": "per_language", "languages": ["sw", "ru"], "max_steps": 2, "lora_r": 4, "samples": 0}
+    train = {"mode": "per_language", "languages": ["sw", "ru"], "max_steps": 1, "lora_r": 4, "samples": 0}
     output = tmp_path / "after"
     logs = output / ".curate" / "logs"
     with FakeHub(token=TOKEN, user=USER) as hub:
@@ -218,7 +219,7 @@ def test_a_ray_run_trains_an_adapter_per_language_and_pushes_without_a_follow_up
         assert set(training) == {"sw", "ru"}
         for lang in ("sw", "ru"):
             assert (output / "train" / lang / "adapter" / "adapter_model.safetensors").exists()
-            assert [e["step"] for e in training[lang]["loss_curve"]] == [1, 2]
+            assert [e["step"] for e in training[lang]["loss_curve"]] == [1]
         assert "training" in result.output  # the CLI shows the stage's table
 
         # pushed, after training: what landed is the run's output, stats.json with the training in it

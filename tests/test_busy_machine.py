@@ -4,7 +4,8 @@ beside them, one Python busy loop per core (stress-ng's `--cpu N` does the same,
 Run under the hog, in a pytest child process: the loopback servers with their timeouts, retries and
 Retry-After waits (OpenAI engine, retry helper), the merged generation rounds and their threads, the
 output folder's lock, the fault hook's kill of a generation mid-round and a small pipeline run.
-vLLM is not run under the hog: on 2 shared cores a model load alone would take minutes.
+The hog runs from the end of the child's collection (tests/cpu_hog.py). No model runs under it: on 2 shared cores
+a model load alone would take minutes.
 """
 
 from __future__ import annotations
@@ -27,20 +28,11 @@ TIMING_SENSITIVE = [
 # (its two cases were ~5 s of the child's run alone, ~3x that under the hog).
 NOT_TIMING_SENSITIVE = ["tests/test_runstate.py::test_a_refused_recipe_leaves_the_output_folder_untouched"]
 
-HOG = "while True: pass"
-
-
-@pytest.mark.slow  # the checks above with every core busy (~1-2 min on 2 cores)
+@pytest.mark.slow  # the checks above with every core busy (~1 min on 2 cores)
 def test_timing_sensitive_checks_pass_beside_a_cpu_hog():
-    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(os.cpu_count() or 1)]
-    try:
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TIMING_SENSITIVE,
-                                 *(f"--deselect={test}" for test in NOT_TIMING_SENSITIVE)],
-                                cwd=REPO, capture_output=True, text=True,
-                                env={**os.environ, "PYTHONPATH": str(REPO)})
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
+    # the hog (tests/cpu_hog.py) runs from the end of the child's collection to the end of its session
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.cpu_hog",
+                             *TIMING_SENSITIVE, *(f"--deselect={test}" for test in NOT_TIMING_SENSITIVE)],
+                            cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout

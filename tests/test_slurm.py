@@ -62,6 +62,9 @@ def test_a_recipe_on_a_real_slurm_cluster_matches_the_local_run(tmp_path, recipe
     inputs, local = cluster_reference
     monkeypatch.setenv("SLURM_CONF", cluster.env["SLURM_CONF"])
     monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+    # the push job goes online: the in-process engine sets HF_HUB_OFFLINE for its local model folder, and a
+    # model test that ran earlier in this pytest process would otherwise hand it to every job sbatch starts
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the loopback Hub takes LFS uploads
     monkeypatch.setenv("PYTHONPATH", str(REPO))  # the jobs import this checkout's curate, as the driver does
     slurm = {"slurm": {"tasks": 2, "partition": slurm_cluster.PARTITION, "time": "00:20:00", "mem_per_cpu_gb": 1}}

@@ -201,6 +201,6 @@ def test_held_out_answers_in_one_batch_equal_answers_asked_one_at_a_time():
     conversations = [[{"role": "user", "content": text}] for text in
                      ("Hi", "Name three primary colours, please, and say why.", "Habari ya asubuhi? Jina lako nani?")]
     with torch.no_grad():
-        batched = _answers(model, tokenizer, conversations, max_tokens=12)
-        alone = [_answers(model, tokenizer, [c], max_tokens=12)[0] for c in conversations]
+        batched = _answers(model, tokenizer, conversations, max_tokens=8)
+        alone = [_answers(model, tokenizer, [c], max_tokens=8)[0] for c in conversations]
     assert batched == alone and all(batched)
